@@ -1,0 +1,45 @@
+//! Argument definitions and dispatch. Only what exists is listed: later rooms (platform,
+//! scenarios, conformance) add their subcommands here when they land.
+
+use clap::{Parser, Subcommand};
+
+use crate::exit::Code;
+
+/// kiban — simulation and conformance harness for Japan's long-term-care information
+/// platform (介護情報基盤).
+///
+/// Built so far: the decision core (identifiers, vocabulary, rules as data, the access
+/// decision). Not built yet: the reference platform, actors, scenarios, conformance suite.
+#[derive(Debug, Parser)]
+#[command(name = "kiban", version, about, long_about, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate or generate domain identifiers (My Number, municipality code, insurer,
+    /// insured, care-office and medical-institution numbers).
+    #[command(subcommand)]
+    Id(crate::id::IdCommand),
+}
+
+/// Runs the parsed command.
+pub(crate) fn run(cli: Cli) -> anyhow::Result<Code> {
+    match cli.command {
+        Command::Id(cmd) => crate::id::run(cmd),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

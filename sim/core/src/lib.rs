@@ -4,6 +4,9 @@
 //! The crate is pure: it does no I/O, reads no clock (every rule takes `now`), draws no
 //! randomness it is not handed, and keeps no global state. See ARCHITECTURE.md.
 
+pub mod decide;
 pub mod id;
+pub mod rules;
 pub mod time;
+pub mod view;
 pub mod vocab;

@@ -139,7 +139,11 @@ impl Date {
 
     /// JST midnight at the start of this date.
     pub fn midnight_jst(self) -> Timestamp {
-        Timestamp(self.days() * SECONDS_PER_DAY - JST_OFFSET_SECONDS)
+        Timestamp(
+            self.days()
+                .saturating_mul(SECONDS_PER_DAY)
+                .saturating_sub(JST_OFFSET_SECONDS),
+        )
     }
 
     /// The date `months` calendar months later (negative: earlier), clamped to month end.

@@ -1,0 +1,464 @@
+//! The access decision: may this principal read this class of this person's information,
+//! now? One function, [`decide`], serves the reference platform (per request) and the
+//! national model (billions of times); both fill the same [`View`].
+//!
+//! The checks run in a fixed order and the first failing one names the denial, so every
+//! decision has exactly one stable reason code:
+//!
+//! 1. the principal exists (`unknown-principal`), and its credential belongs to it
+//!    (`credential-mismatch`), is not revoked (`certificate-revoked`), has started
+//!    (`certificate-not-yet-valid`) and has not ended (`certificate-expired`);
+//! 2. the matrix grants the role something for the class (`role-forbidden`);
+//! 3. the subject exists (`unknown-subject`);
+//! 4. the subject's insurer shares (`insurer-not-live`), and, for offices under the
+//!    cross-municipality rule, so does the office's own municipality
+//!    (`office-municipality-not-live`);
+//! 5. the principal is related to the subject: the person is the subject
+//!    (`not-own-record`), the agent currently represents the subject (`not-representative`),
+//!    the municipality is the subject's insurer (`not-insurer`), the office holds a
+//!    registration that has started (`not-registered`), is not ended (`registration-ended`)
+//!    and has not lapsed under the lapse policy (`registration-lapsed`);
+//! 6. where the matrix says read-with-consent, the consent record of the consent model has
+//!    been given (`consent-missing`), is not withdrawn (`consent-withdrawn`) and has not
+//!    expired under the expiry policy (`consent-expired`).
+//!
+//! Anything else is a permit. Intervals are half-open: a thing that starts at `t` counts at
+//! `now == t`, and a thing that ends at `t` no longer counts at `now == t`.
+
+use std::fmt;
+
+use crate::rules::{Access, ConsentExpiry, ConsentModel, LapsePolicy};
+use crate::time::Timestamp;
+use crate::view::{
+    AgentId, Consent, CredentialId, Holder, MunicipalityId, OfficeId, Person, PersonId,
+    Registration, StayKind, View,
+};
+use crate::vocab::{InfoClass, Role};
+
+/// Who is asking. Offices, municipalities and the operator present a credential (their
+/// terminal's client certificate); persons and representatives act through マイナポータル.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Principal {
+    /// An office, with its role taken from the office row.
+    Office {
+        /// The office.
+        office: OfficeId,
+        /// The terminal certificate presented.
+        credential: CredentialId,
+    },
+    /// A municipality system.
+    Municipality {
+        /// The municipality.
+        municipality: MunicipalityId,
+        /// The certificate presented.
+        credential: CredentialId,
+    },
+    /// The operator.
+    Operator {
+        /// The certificate presented.
+        credential: CredentialId,
+    },
+    /// A person reading their own record.
+    Person {
+        /// The person.
+        person: PersonId,
+    },
+    /// A family member or guardian acting for a person.
+    Representative {
+        /// The agent.
+        agent: AgentId,
+    },
+}
+
+/// One read request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Request {
+    /// Who asks.
+    pub principal: Principal,
+    /// Whose information.
+    pub subject: PersonId,
+    /// Which class.
+    pub class: InfoClass,
+}
+
+/// The answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Decision {
+    /// The read may proceed.
+    Permit,
+    /// The read is refused for this reason.
+    Deny(DenyReason),
+}
+
+impl Decision {
+    /// `permit` or the denial's reason code.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Decision::Permit => "permit",
+            Decision::Deny(reason) => reason.code(),
+        }
+    }
+
+    /// Whether the read may proceed.
+    pub const fn is_permit(self) -> bool {
+        matches!(self, Decision::Permit)
+    }
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Why a read is refused. The codes are stable: the platform's problem+json, scenario
+/// expectations, conformance verdicts and reports all use them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DenyReason {
+    /// The principal's id is not in the view.
+    UnknownPrincipal,
+    /// The credential presented belongs to someone else.
+    CredentialMismatch,
+    /// The credential has been revoked.
+    CertificateRevoked,
+    /// The credential's validity has not started.
+    CertificateNotYetValid,
+    /// The credential's validity has ended.
+    CertificateExpired,
+    /// The access matrix gives the role nothing for this class.
+    RoleForbidden,
+    /// The subject's id is not in the view.
+    UnknownSubject,
+    /// The subject's insurer does not share on the platform yet.
+    InsurerNotLive,
+    /// The office's own municipality does not share yet (cross-municipality rule).
+    OfficeMunicipalityNotLive,
+    /// A person asked for someone else's record.
+    NotOwnRecord,
+    /// An agent asked for a person they do not currently represent.
+    NotRepresentative,
+    /// A municipality asked for a person insured elsewhere.
+    NotInsurer,
+    /// The office holds no registration for the person (or one that has not started).
+    NotRegistered,
+    /// The office's registration was ended.
+    RegistrationEnded,
+    /// The office's registration lapsed under the lapse policy.
+    RegistrationLapsed,
+    /// Consent is needed and none has been given.
+    ConsentMissing,
+    /// Consent is needed and was withdrawn.
+    ConsentWithdrawn,
+    /// Consent is needed and has expired under the expiry policy.
+    ConsentExpired,
+}
+
+impl DenyReason {
+    /// Every reason, in check order.
+    pub const ALL: [DenyReason; 18] = [
+        DenyReason::UnknownPrincipal,
+        DenyReason::CredentialMismatch,
+        DenyReason::CertificateRevoked,
+        DenyReason::CertificateNotYetValid,
+        DenyReason::CertificateExpired,
+        DenyReason::RoleForbidden,
+        DenyReason::UnknownSubject,
+        DenyReason::InsurerNotLive,
+        DenyReason::OfficeMunicipalityNotLive,
+        DenyReason::NotOwnRecord,
+        DenyReason::NotRepresentative,
+        DenyReason::NotInsurer,
+        DenyReason::NotRegistered,
+        DenyReason::RegistrationEnded,
+        DenyReason::RegistrationLapsed,
+        DenyReason::ConsentMissing,
+        DenyReason::ConsentWithdrawn,
+        DenyReason::ConsentExpired,
+    ];
+
+    /// The stable kebab-case code.
+    pub const fn code(self) -> &'static str {
+        match self {
+            DenyReason::UnknownPrincipal => "unknown-principal",
+            DenyReason::CredentialMismatch => "credential-mismatch",
+            DenyReason::CertificateRevoked => "certificate-revoked",
+            DenyReason::CertificateNotYetValid => "certificate-not-yet-valid",
+            DenyReason::CertificateExpired => "certificate-expired",
+            DenyReason::RoleForbidden => "role-forbidden",
+            DenyReason::UnknownSubject => "unknown-subject",
+            DenyReason::InsurerNotLive => "insurer-not-live",
+            DenyReason::OfficeMunicipalityNotLive => "office-municipality-not-live",
+            DenyReason::NotOwnRecord => "not-own-record",
+            DenyReason::NotRepresentative => "not-representative",
+            DenyReason::NotInsurer => "not-insurer",
+            DenyReason::NotRegistered => "not-registered",
+            DenyReason::RegistrationEnded => "registration-ended",
+            DenyReason::RegistrationLapsed => "registration-lapsed",
+            DenyReason::ConsentMissing => "consent-missing",
+            DenyReason::ConsentWithdrawn => "consent-withdrawn",
+            DenyReason::ConsentExpired => "consent-expired",
+        }
+    }
+
+    /// The reason for a code.
+    pub fn from_code(code: &str) -> Option<DenyReason> {
+        DenyReason::ALL.into_iter().find(|r| r.code() == code)
+    }
+}
+
+impl fmt::Display for DenyReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Decides one read request at `now`. Pure, allocation-free and total: ids that are not in
+/// the view are denials, not panics.
+pub fn decide(view: &View, request: &Request, now: Timestamp) -> Decision {
+    match evaluate(view, request, now) {
+        Ok(()) => Decision::Permit,
+        Err(reason) => Decision::Deny(reason),
+    }
+}
+
+/// What the principal resolved to: its role and, for offices, the office.
+struct Resolved {
+    role: Role,
+    office: Option<(OfficeId, MunicipalityId)>,
+}
+
+fn evaluate(view: &View, request: &Request, now: Timestamp) -> Result<(), DenyReason> {
+    let resolved = resolve_principal(view, request.principal, now)?;
+    let access = view.rules.matrix.access(resolved.role, request.class);
+    if access == Access::None {
+        return Err(DenyReason::RoleForbidden);
+    }
+    let person = view
+        .persons
+        .get(request.subject.0 as usize)
+        .ok_or(DenyReason::UnknownSubject)?;
+    check_rollout(view, person, resolved.office, now)?;
+    let registration = check_relation(view, request, person, resolved.office, now)?;
+    if access == Access::ReadWithConsent {
+        let consent = match (view.rules.policy.consent.model, registration) {
+            (ConsentModel::PerOffice, Some(reg)) => &reg.consent,
+            _ => &person.consent,
+        };
+        check_consent(view, consent, now)?;
+    }
+    Ok(())
+}
+
+fn resolve_principal(
+    view: &View,
+    principal: Principal,
+    now: Timestamp,
+) -> Result<Resolved, DenyReason> {
+    let (holder, credential) = match principal {
+        Principal::Person { person } => {
+            view.persons
+                .get(person.0 as usize)
+                .ok_or(DenyReason::UnknownPrincipal)?;
+            return Ok(Resolved {
+                role: Role::Person,
+                office: None,
+            });
+        }
+        Principal::Representative { agent } => {
+            if agent.0 >= view.n_agents {
+                return Err(DenyReason::UnknownPrincipal);
+            }
+            return Ok(Resolved {
+                role: Role::Representative,
+                office: None,
+            });
+        }
+        Principal::Office { office, credential } => (Holder::Office(office), credential),
+        Principal::Municipality {
+            municipality,
+            credential,
+        } => (Holder::Municipality(municipality), credential),
+        Principal::Operator { credential } => (Holder::Operator, credential),
+    };
+    let resolved = match holder {
+        Holder::Office(id) => {
+            let office = view
+                .offices
+                .get(id.0 as usize)
+                .ok_or(DenyReason::UnknownPrincipal)?;
+            Resolved {
+                role: office.role,
+                office: Some((id, office.municipality)),
+            }
+        }
+        Holder::Municipality(id) => {
+            view.municipalities
+                .get(id.0 as usize)
+                .ok_or(DenyReason::UnknownPrincipal)?;
+            Resolved {
+                role: Role::Municipality,
+                office: None,
+            }
+        }
+        Holder::Operator => Resolved {
+            role: Role::Operator,
+            office: None,
+        },
+    };
+    let cred = view
+        .credentials
+        .get(credential.0 as usize)
+        .ok_or(DenyReason::CredentialMismatch)?;
+    if cred.holder != holder {
+        return Err(DenyReason::CredentialMismatch);
+    }
+    if cred.revoked_at <= now {
+        return Err(DenyReason::CertificateRevoked);
+    }
+    if now < cred.not_before {
+        return Err(DenyReason::CertificateNotYetValid);
+    }
+    if cred.not_after <= now {
+        return Err(DenyReason::CertificateExpired);
+    }
+    Ok(resolved)
+}
+
+fn check_rollout(
+    view: &View,
+    person: &Person,
+    office: Option<(OfficeId, MunicipalityId)>,
+    now: Timestamp,
+) -> Result<(), DenyReason> {
+    let live = |m: MunicipalityId| {
+        view.municipalities
+            .get(m.0 as usize)
+            .is_some_and(|row| row.live_from <= now)
+    };
+    if !live(person.insurer) {
+        return Err(DenyReason::InsurerNotLive);
+    }
+    if let Some((_, located_in)) = office {
+        if view.rules.policy.rollout.cross_municipality_rule && !live(located_in) {
+            return Err(DenyReason::OfficeMunicipalityNotLive);
+        }
+    }
+    Ok(())
+}
+
+/// Checks the principal's relation to the subject; returns the office's registration.
+fn check_relation<'v>(
+    view: &'v View,
+    request: &Request,
+    person: &Person,
+    office: Option<(OfficeId, MunicipalityId)>,
+    now: Timestamp,
+) -> Result<Option<&'v Registration>, DenyReason> {
+    match request.principal {
+        Principal::Person { person: asking } => {
+            if asking != request.subject {
+                return Err(DenyReason::NotOwnRecord);
+            }
+        }
+        Principal::Representative { agent } => {
+            let active = view
+                .representations
+                .get(&(agent, request.subject))
+                .is_some_and(|r| r.from <= now && now < r.until);
+            if !active {
+                return Err(DenyReason::NotRepresentative);
+            }
+        }
+        Principal::Municipality { municipality, .. } => {
+            if municipality != person.insurer {
+                return Err(DenyReason::NotInsurer);
+            }
+        }
+        Principal::Operator { .. } => {}
+        Principal::Office { .. } => {
+            let (office, _) = office.ok_or(DenyReason::UnknownPrincipal)?;
+            let reg = view
+                .registrations
+                .get(&(request.subject, office))
+                .ok_or(DenyReason::NotRegistered)?;
+            check_registration(view, reg, person, now)?;
+            return Ok(Some(reg));
+        }
+    }
+    Ok(None)
+}
+
+fn check_registration(
+    view: &View,
+    reg: &Registration,
+    person: &Person,
+    now: Timestamp,
+) -> Result<(), DenyReason> {
+    if now < reg.registered_at {
+        return Err(DenyReason::NotRegistered);
+    }
+    if reg.ended_at <= now {
+        return Err(DenyReason::RegistrationEnded);
+    }
+    if lapse_instant(view.rules.policy.lapse, reg, person) <= now {
+        return Err(DenyReason::RegistrationLapsed);
+    }
+    Ok(())
+}
+
+/// When the registration lapses under `policy` ([`Timestamp::MAX`]: it does not).
+pub fn lapse_instant(policy: LapsePolicy, reg: &Registration, person: &Person) -> Timestamp {
+    match policy {
+        LapsePolicy::Never => Timestamp::MAX,
+        LapsePolicy::AfterInactivity {
+            months,
+            exempt_hospital_stays,
+            exempt_short_stays,
+        } => {
+            let months = i32::from(months);
+            let lapse = reg
+                .registered_at
+                .max(reg.last_service_at)
+                .plus_months(months);
+            let exempt = |kind: StayKind| match kind {
+                StayKind::Hospital => exempt_hospital_stays,
+                StayKind::ShortStay => exempt_short_stays,
+            };
+            match person.stay {
+                Some(stay) if exempt(stay.kind) && stay.from <= lapse => {
+                    lapse.max(stay.until.plus_months(months))
+                }
+                _ => lapse,
+            }
+        }
+        LapsePolicy::TiedToClaims { grace_months } => reg
+            .registered_at
+            .max(reg.last_claim_at)
+            .plus_months(i32::from(grace_months)),
+    }
+}
+
+fn check_consent(view: &View, consent: &Consent, now: Timestamp) -> Result<(), DenyReason> {
+    if now < consent.given_at {
+        return Err(DenyReason::ConsentMissing);
+    }
+    if consent.withdrawn_at <= now {
+        return Err(DenyReason::ConsentWithdrawn);
+    }
+    if consent_expiry(view.rules.policy.consent.expiry, consent) <= now {
+        return Err(DenyReason::ConsentExpired);
+    }
+    Ok(())
+}
+
+/// When a given consent expires under `policy` ([`Timestamp::MAX`]: it does not).
+pub fn consent_expiry(policy: ConsentExpiry, consent: &Consent) -> Timestamp {
+    match policy {
+        ConsentExpiry::Never => Timestamp::MAX,
+        ConsentExpiry::WithCertificationPeriod => consent.certification_end,
+        ConsentExpiry::AfterMonths(months) => consent.given_at.plus_months(i32::from(months)),
+    }
+}
+
+#[cfg(test)]
+mod tests;

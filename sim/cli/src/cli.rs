@@ -23,12 +23,16 @@ enum Command {
     /// insured, care-office and medical-institution numbers).
     #[command(subcommand)]
     Id(crate::id::IdCommand),
+    /// Show or check the access matrix and policies (consent, registration lapse, rollout).
+    #[command(subcommand)]
+    Rules(crate::rules::RulesCommand),
 }
 
 /// Runs the parsed command.
 pub(crate) fn run(cli: Cli) -> anyhow::Result<Code> {
     match cli.command {
         Command::Id(cmd) => crate::id::run(cmd),
+        Command::Rules(cmd) => crate::rules::run(cmd),
     }
 }
 

@@ -4,6 +4,7 @@
 mod cli;
 mod exit;
 mod id;
+mod rules;
 
 use std::process::ExitCode;
 

@@ -26,6 +26,9 @@ enum Command {
     /// Show or check the access matrix and policies (consent, registration lapse, rollout).
     #[command(subcommand)]
     Rules(crate::rules::RulesCommand),
+    /// Test PKI: operator CA, client certificates carrying the principal, CRLs (init,
+    /// issue, renew, revoke, crl, list).
+    Certs(crate::certs::CertsArgs),
 }
 
 /// Runs the parsed command.
@@ -33,6 +36,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Code> {
     match cli.command {
         Command::Id(cmd) => crate::id::run(cmd),
         Command::Rules(cmd) => crate::rules::run(cmd),
+        Command::Certs(args) => crate::certs::run(args),
     }
 }
 

@@ -938,6 +938,24 @@ mod tests {
     }
 
     #[test]
+    fn p384_pki_issues_certificates_that_parse_back() {
+        let options = PkiOptions {
+            algorithm: KeyAlgorithm::EcdsaP384,
+            ..PkiOptions::default()
+        };
+        let pki = OperatorPki::generate(&options, now()).unwrap();
+        let p: Principal = "urn:kiban:principal:v1:municipality:141003:desk1"
+            .parse()
+            .unwrap();
+        let issued = pki
+            .issue_client(&p, Validity::days_from(now(), 30))
+            .unwrap();
+        assert_eq!(Principal::from_der(issued.der()).unwrap(), p);
+        let crl = pki.client_crl(&[], 1, now(), now().plus_days(1)).unwrap();
+        assert!(crl.pem().starts_with("-----BEGIN X509 CRL-----"));
+    }
+
+    #[test]
     fn server_names_accept_dns_and_ip_and_refuse_junk() {
         assert!(server_name("localhost").is_ok());
         assert!(server_name("platform.kiban.test").is_ok());

@@ -278,3 +278,25 @@ async fn stale_crl_refuses_every_client_until_a_fresh_one_is_installed() {
         .unwrap();
     server.next_outcome().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_virtual_card_certificate_is_not_a_platform_client_certificate() {
+    // The J-LIS CA is a trust domain of its own: a card's 利用者証明用 certificate presented
+    // as a TLS client certificate is from an unknown issuer.
+    let f = fixture();
+    let mut server = Server::start(f.verifier(&f.crl(1, &[]))).await;
+    let jlis =
+        kiban_certs::JlisCa::generate(kiban_certs::KeyAlgorithm::EcdsaP256, NOW, 365).unwrap();
+    let card = jlis
+        .issue_card(
+            &kiban_certs::CardSerial::parse("CARD0001").unwrap(),
+            kiban_certs::Validity::days_from(NOW, 30),
+        )
+        .unwrap();
+    let creds = kiban_certs::ClientCredentials {
+        chain: vec![card.der().clone()],
+        key: card.private_key(),
+    };
+    let err = refused(&mut server, f.client_config(creds)).await;
+    assert_eq!(certificate_error(&err), &CertificateError::UnknownIssuer);
+}

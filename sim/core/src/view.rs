@@ -363,6 +363,11 @@ impl View {
         Ok(())
     }
 
+    /// The registration of `office` for `person`, if any.
+    pub fn registration_of(&self, person: PersonId, office: OfficeId) -> Option<&Registration> {
+        self.registrations.get(&(person, office))
+    }
+
     /// The registration of `office` for `person`, for updates (end, records, consent).
     pub fn registration_mut(
         &mut self,

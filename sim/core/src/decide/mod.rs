@@ -24,6 +24,23 @@
 //!
 //! Anything else is a permit. Intervals are half-open: a thing that starts at `t` counts at
 //! `now == t`, and a thing that ends at `t` no longer counts at `now == t`.
+//!
+//! Precise readings (pinned by the oracle test, `sim/core/tests/oracle.rs`):
+//! - `now` is a real instant. [`Timestamp::MIN`] and [`Timestamp::MAX`] are the view's
+//!   sentinels ("none", "never/open") and are not meaningful values of `now`: at `now ==
+//!   MAX` every "never" would already have happened. Callers pass finite times; the result
+//!   for a sentinel `now` is unspecified but never a panic.
+//! - A credential id with no row in the view is `credential-mismatch` (it is not the
+//!   principal's), not `unknown-principal`.
+//! - The operator has no relation check: it reads whatever the matrix grants it (nothing in
+//!   the published matrix). Under the per-office consent model it, like every non-office
+//!   role, uses the person's own consent record.
+//! - The lapse exemption compares the stay's start with the lapse instant (the later of
+//!   registration and last record, plus the months), and can only defer the lapse, never
+//!   bring it forward; see `LapsePolicy::AfterInactivity`.
+//! - Degenerate settings are honoured literally: zero months lapse or expire at the very
+//!   instant of the registration, last record or consent; a certification end at or before
+//!   the consent makes it expire at once under `WithCertificationPeriod`.
 
 use std::fmt;
 
@@ -221,6 +238,26 @@ pub fn decide(view: &View, request: &Request, now: Timestamp) -> Decision {
     }
 }
 
+/// The principal's standing towards the subject, without the matrix and consent: checks 1,
+/// 3, 4 and 5 of the module docs, in that order. Writes that need a relation to the person
+/// (an office recording consent on the municipality's behalf, uploading a care plan,
+/// reporting a service record) use it, so the relation rules exist once. Returns the role.
+pub fn standing(
+    view: &View,
+    principal: Principal,
+    subject: PersonId,
+    now: Timestamp,
+) -> Result<Role, DenyReason> {
+    let resolved = resolve_principal(view, principal, now)?;
+    let person = view
+        .persons
+        .get(subject.0 as usize)
+        .ok_or(DenyReason::UnknownSubject)?;
+    check_rollout(view, person, resolved.office, now)?;
+    check_relation(view, principal, subject, person, resolved.office, now)?;
+    Ok(resolved.role)
+}
+
 /// What the principal resolved to: its role and, for offices, the office.
 struct Resolved {
     role: Role,
@@ -238,7 +275,14 @@ fn evaluate(view: &View, request: &Request, now: Timestamp) -> Result<(), DenyRe
         .get(request.subject.0 as usize)
         .ok_or(DenyReason::UnknownSubject)?;
     check_rollout(view, person, resolved.office, now)?;
-    let registration = check_relation(view, request, person, resolved.office, now)?;
+    let registration = check_relation(
+        view,
+        request.principal,
+        request.subject,
+        person,
+        resolved.office,
+        now,
+    )?;
     if access == Access::ReadWithConsent {
         let consent = match (view.rules.policy.consent.model, registration) {
             (ConsentModel::PerOffice, Some(reg)) => &reg.consent,
@@ -349,21 +393,22 @@ fn check_rollout(
 /// Checks the principal's relation to the subject; returns the office's registration.
 fn check_relation<'v>(
     view: &'v View,
-    request: &Request,
+    principal: Principal,
+    subject: PersonId,
     person: &Person,
     office: Option<(OfficeId, MunicipalityId)>,
     now: Timestamp,
 ) -> Result<Option<&'v Registration>, DenyReason> {
-    match request.principal {
+    match principal {
         Principal::Person { person: asking } => {
-            if asking != request.subject {
+            if asking != subject {
                 return Err(DenyReason::NotOwnRecord);
             }
         }
         Principal::Representative { agent } => {
             let active = view
                 .representations
-                .get(&(agent, request.subject))
+                .get(&(agent, subject))
                 .is_some_and(|r| r.from <= now && now < r.until);
             if !active {
                 return Err(DenyReason::NotRepresentative);
@@ -379,7 +424,7 @@ fn check_relation<'v>(
             let (office, _) = office.ok_or(DenyReason::UnknownPrincipal)?;
             let reg = view
                 .registrations
-                .get(&(request.subject, office))
+                .get(&(subject, office))
                 .ok_or(DenyReason::NotRegistered)?;
             check_registration(view, reg, person, now)?;
             return Ok(Some(reg));

@@ -640,3 +640,36 @@ fn earlier_checks_win_when_several_fail() {
         deny(DenyReason::CertificateRevoked)
     );
 }
+
+#[test]
+fn standing_checks_the_relation_without_matrix_or_consent() {
+    let mut w = world();
+    w.view.set_consent(w.aiko, Consent::NONE).unwrap();
+    let cm = Principal::Office {
+        office: w.cm,
+        credential: w.cm_cred,
+    };
+    assert_eq!(
+        standing(&w.view, cm, w.aiko, at(NOW)),
+        Ok(Role::CareManagement)
+    );
+    assert_eq!(
+        standing(&w.view, cm, w.bunta, at(NOW)),
+        Err(DenyReason::NotRegistered)
+    );
+    let op = Principal::Operator {
+        credential: w.operator_cred,
+    };
+    assert_eq!(
+        standing(&w.view, op, w.aiko, at(NOW)),
+        Ok(Role::Operator),
+        "the matrix is not consulted"
+    );
+    w.view
+        .revoke_credential(w.cm_cred, at("2027-01-01"))
+        .unwrap();
+    assert_eq!(
+        standing(&w.view, cm, w.aiko, at(NOW)),
+        Err(DenyReason::CertificateRevoked)
+    );
+}

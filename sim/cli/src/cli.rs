@@ -9,7 +9,8 @@ use crate::exit::Code;
 /// platform (介護情報基盤).
 ///
 /// Built so far: the decision core (identifiers, vocabulary, rules as data, the access
-/// decision). Not built yet: the reference platform, actors, scenarios, conformance suite.
+/// decision), the test PKI, and the reference platform (`serve`, `openapi`). Not built
+/// yet: actors, scenarios, the conformance suite.
 #[derive(Debug, Parser)]
 #[command(name = "kiban", version, about, long_about, propagate_version = true)]
 pub(crate) struct Cli {
@@ -29,6 +30,10 @@ enum Command {
     /// Test PKI: operator CA, client certificates carrying the principal, CRLs (init,
     /// issue, renew, revoke, crl, list).
     Certs(crate::certs::CertsArgs),
+    /// Run the reference platform over TLS 1.3 with client certificates.
+    Serve(crate::serve::ServeArgs),
+    /// Print the platform's OpenAPI 3 document (JSON).
+    Openapi,
 }
 
 /// Runs the parsed command.
@@ -37,6 +42,16 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Code> {
         Command::Id(cmd) => crate::id::run(cmd),
         Command::Rules(cmd) => crate::rules::run(cmd),
         Command::Certs(args) => crate::certs::run(args),
+        Command::Serve(args) => crate::serve::run(args),
+        Command::Openapi => {
+            use std::io::Write;
+            writeln!(
+                std::io::stdout().lock(),
+                "{}",
+                kiban_platform::openapi::document_json()
+            )?;
+            Ok(Code::Success)
+        }
     }
 }
 

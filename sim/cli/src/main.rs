@@ -6,6 +6,7 @@ mod cli;
 mod exit;
 mod id;
 mod rules;
+mod serve;
 
 use std::process::ExitCode;
 

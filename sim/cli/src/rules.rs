@@ -69,7 +69,7 @@ pub(crate) fn run(cmd: RulesCommand) -> anyhow::Result<Code> {
     Ok(Code::Success)
 }
 
-fn load_matrix(path: Option<&PathBuf>) -> anyhow::Result<AccessMatrix> {
+pub(crate) fn load_matrix(path: Option<&PathBuf>) -> anyhow::Result<AccessMatrix> {
     let Some(path) = path else {
         return Ok(AccessMatrix::published());
     };
@@ -78,7 +78,7 @@ fn load_matrix(path: Option<&PathBuf>) -> anyhow::Result<AccessMatrix> {
         .map_err(|e| UsageError(format!("{}: {e}", path.display())).into())
 }
 
-fn load_policy(path: Option<&PathBuf>) -> anyhow::Result<Policy> {
+pub(crate) fn load_policy(path: Option<&PathBuf>) -> anyhow::Result<Policy> {
     let Some(path) = path else {
         return Ok(Policy::proposal_2025());
     };

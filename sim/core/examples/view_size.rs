@@ -8,7 +8,11 @@
 //! Prints the row sizes, the peak resident memory (VmHWM) after building, and the wall time
 //! of one pass of decisions over random requests.
 // A measuring program outside the library: it may read the wall clock and print.
-#![allow(clippy::print_stdout, clippy::disallowed_methods, clippy::disallowed_types)]
+#![allow(
+    clippy::print_stdout,
+    clippy::disallowed_methods,
+    clippy::disallowed_types
+)]
 
 use kiban_core::decide::{Principal, Request, decide};
 use kiban_core::id::MunicipalityCode;

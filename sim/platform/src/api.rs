@@ -1,0 +1,731 @@
+//! The HTTP API: axum routes that extract inputs, call one [`Platform`] operation on a
+//! blocking thread and encode the result. The caller's certificate identity arrives as a
+//! request extension set by the TLS server (`server`), or by tests; nothing here trusts a
+//! header for identity.
+//!
+//! [`ROUTES`] is the route table: method, path and the roles that may call each route. The
+//! OpenAPI document is generated from the handlers' declarations and annotated with these
+//! roles; a test checks that the router, the table and the document agree.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use kiban_certs::ClientIdentity;
+use kiban_core::id::{InsuredNumber, InsurerNumber, MunicipalityCode};
+use kiban_core::vocab::{InfoClass, Role};
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+use crate::model::*;
+use crate::platform::{Caller, Platform};
+
+/// Largest request body accepted, in bytes (a full ingest batch fits).
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// Shared state of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The platform.
+    pub platform: Arc<Platform>,
+    /// The settable clock, when the platform runs with `--sim-clock`.
+    pub sim_clock: Option<Arc<kiban_certs::ManualClock>>,
+    /// Request counters for `/metrics`.
+    pub metrics: Arc<Metrics>,
+}
+
+/// Counters exported at `/metrics`.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    requests: AtomicU64,
+    refused: AtomicU64,
+}
+
+/// One row of the route table.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteSpec {
+    /// HTTP method, upper case.
+    pub method: &'static str,
+    /// Path template as in OpenAPI.
+    pub path: &'static str,
+    /// Roles that may call it (empty: no certificate role needed, e.g. health).
+    pub roles: &'static [Role],
+}
+
+const OFFICES: &[Role] = &[
+    Role::CareManagement,
+    Role::CareService,
+    Role::Facility,
+    Role::MedicalInstitution,
+];
+const READERS: &[Role] = &[
+    Role::Municipality,
+    Role::CareManagement,
+    Role::CareService,
+    Role::Facility,
+    Role::MedicalInstitution,
+    Role::Operator,
+];
+
+/// Every route of the API.
+pub const ROUTES: &[RouteSpec] = &[
+    RouteSpec {
+        method: "GET",
+        path: "/healthz",
+        roles: &[],
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/metrics",
+        roles: &[],
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/openapi.json",
+        roles: &[],
+    },
+    RouteSpec {
+        method: "PUT",
+        path: "/v1/operator/municipalities/{code}",
+        roles: &[Role::Operator],
+    },
+    RouteSpec {
+        method: "PUT",
+        path: "/v1/operator/offices/{number}",
+        roles: &[Role::Operator],
+    },
+    RouteSpec {
+        method: "PUT",
+        path: "/v1/operator/clock",
+        roles: &[Role::Operator],
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/session",
+        roles: OFFICES,
+    },
+    RouteSpec {
+        method: "DELETE",
+        path: "/v1/session",
+        roles: OFFICES,
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/office/staff",
+        roles: OFFICES,
+    },
+    RouteSpec {
+        method: "DELETE",
+        path: "/v1/office/staff/{staff_id}",
+        roles: OFFICES,
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/municipality/ingest",
+        roles: &[Role::Municipality],
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/persons/{insurer}/{insured}/classes/{class}",
+        roles: READERS,
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/persons/{insurer}/{insured}/classes/{class}",
+        roles: OFFICES,
+    },
+    RouteSpec {
+        method: "PUT",
+        path: "/v1/persons/{insurer}/{insured}/consent",
+        roles: &[
+            Role::Municipality,
+            Role::CareManagement,
+            Role::CareService,
+            Role::Facility,
+            Role::MedicalInstitution,
+        ],
+    },
+    RouteSpec {
+        method: "DELETE",
+        path: "/v1/persons/{insurer}/{insured}/consent",
+        roles: &[Role::Municipality],
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/persons/{insurer}/{insured}/consent-receipts",
+        roles: &[Role::Municipality],
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/persons/{insurer}/{insured}/access-log",
+        roles: &[Role::Municipality],
+    },
+    RouteSpec {
+        method: "PUT",
+        path: "/v1/persons/{insurer}/{insured}/registrations/{office}",
+        roles: &[Role::Municipality],
+    },
+    RouteSpec {
+        method: "DELETE",
+        path: "/v1/persons/{insurer}/{insured}/registration",
+        roles: OFFICES,
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/persons/{insurer}/{insured}/activity",
+        roles: OFFICES,
+    },
+];
+
+/// The router with every route, limits and problem+json fallbacks.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/v1/openapi.json", get(openapi_json))
+        .route("/v1/operator/municipalities/{code}", put(set_municipality))
+        .route("/v1/operator/offices/{number}", put(set_office))
+        .route("/v1/operator/clock", put(set_clock))
+        .route("/v1/session", post(login).delete(logout))
+        .route("/v1/office/staff", post(create_staff))
+        .route(
+            "/v1/office/staff/{staff_id}",
+            axum::routing::delete(disable_staff),
+        )
+        .route("/v1/municipality/ingest", post(ingest))
+        .route(
+            "/v1/persons/{insurer}/{insured}/classes/{class}",
+            get(read_class).post(upload_class),
+        )
+        .route(
+            "/v1/persons/{insurer}/{insured}/consent",
+            put(record_consent).delete(withdraw_consent),
+        )
+        .route(
+            "/v1/persons/{insurer}/{insured}/consent-receipts",
+            get(consent_receipts),
+        )
+        .route(
+            "/v1/persons/{insurer}/{insured}/access-log",
+            get(access_log),
+        )
+        .route(
+            "/v1/persons/{insurer}/{insured}/registrations/{office}",
+            put(register_by_municipality),
+        )
+        .route(
+            "/v1/persons/{insurer}/{insured}/registration",
+            axum::routing::delete(end_registration),
+        )
+        .route(
+            "/v1/persons/{insurer}/{insured}/activity",
+            post(record_activity),
+        )
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            count_requests,
+        ))
+        .with_state(state)
+}
+
+async fn count_requests(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    state.metrics.requests.fetch_add(1, Ordering::Relaxed);
+    if response.status().is_client_error() || response.status().is_server_error() {
+        state.metrics.refused.fetch_add(1, Ordering::Relaxed);
+    }
+    response
+}
+
+async fn unknown_route() -> ApiError {
+    ApiError::not_found("unknown-route", "no such route; see /v1/openapi.json")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "this route does not support the method",
+    )
+}
+
+// -------------------------------------------------------------------- extractors
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
+        if let Some(problem) = parts.extensions.get::<crate::server::PrincipalProblem>() {
+            return Err(ApiError::forbidden(
+                "invalid-principal",
+                format!(
+                    "the client certificate names no valid principal: {}",
+                    problem.0
+                ),
+            ));
+        }
+        let identity = parts
+            .extensions
+            .get::<ClientIdentity>()
+            .cloned()
+            .ok_or_else(|| {
+                ApiError::unauthenticated(
+                    "client-certificate-required",
+                    "connect with TLS 1.3 and a client certificate",
+                )
+            })?;
+        let platform = state.platform.clone();
+        let token = bearer(&parts.headers)?;
+        blocking(move || {
+            platform.admit(&identity)?;
+            let staff = match token {
+                Some(token) => Some(platform.session(&identity, &token)?),
+                None => None,
+            };
+            Ok(Caller { identity, staff })
+        })
+        .await
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let text = value.to_str().map_err(|_| {
+        ApiError::unauthenticated("invalid-session", "malformed Authorization header")
+    })?;
+    match text.strip_prefix("Bearer ") {
+        Some(token) if !token.is_empty() => Ok(Some(token.to_owned())),
+        _ => Err(ApiError::unauthenticated(
+            "invalid-session",
+            "use Authorization: Bearer <token>",
+        )),
+    }
+}
+
+/// A JSON body parsed into `T`, with problem+json errors naming the bad field.
+struct Body<T>(T, Bytes);
+
+impl<T: DeserializeOwned> axum::extract::FromRequest<AppState> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<Body<T>, ApiError> {
+        let json_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(';')
+                    .next()
+                    .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+            });
+        if !json_type {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "send the body as application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(request, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body-too-large",
+                    format!("the body exceeds {MAX_BODY_BYTES} bytes"),
+                )
+            } else {
+                ApiError::bad_request("bad-body", e.body_text())
+            }
+        })?;
+        let value = Json::<T>::from_bytes(&bytes).map_err(ApiError::from)?;
+        Ok(Body(value.0, bytes))
+    }
+}
+
+/// Path segments naming a person.
+fn person_key(insurer: &str, insured: &str) -> Result<(InsurerNumber, InsuredNumber), ApiError> {
+    let insurer = insurer.parse().map_err(|e: kiban_core::id::IdError| {
+        ApiError::bad_request("invalid-identifier", e.to_string())
+    })?;
+    let insured = insured.parse().map_err(|e: kiban_core::id::IdError| {
+        ApiError::bad_request("invalid-identifier", e.to_string())
+    })?;
+    Ok((insurer, insured))
+}
+
+fn class_of(text: &str) -> Result<InfoClass, ApiError> {
+    text.parse().map_err(|e: kiban_core::vocab::UnknownTerm| {
+        ApiError::not_found("unknown-class", e.to_string())
+    })
+}
+
+/// Runs a platform operation on the blocking pool (it may wait for a disk commit).
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+}
+
+// -------------------------------------------------------------------- handlers
+
+/// Liveness and row counts.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
+async fn healthz(State(state): State<AppState>) -> Json<Health> {
+    let counts = state.platform.counts();
+    Json(Health {
+        status: "ok".into(),
+        persons: counts.persons,
+        registrations: counts.registrations,
+    })
+}
+
+/// Prometheus metrics.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain", body = String)))]
+async fn metrics(State(state): State<AppState>) -> Response {
+    let counts = state.platform.counts();
+    let text = format!(
+        "# TYPE kiban_http_requests_total counter\nkiban_http_requests_total {}\n\
+         # TYPE kiban_http_refusals_total counter\nkiban_http_refusals_total {}\n\
+         # TYPE kiban_persons gauge\nkiban_persons {}\n\
+         # TYPE kiban_registrations gauge\nkiban_registrations {}\n",
+        state.metrics.requests.load(Ordering::Relaxed),
+        state.metrics.refused.load(Ordering::Relaxed),
+        counts.persons,
+        counts.registrations,
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// This document.
+#[utoipa::path(get, path = "/v1/openapi.json", tag = "operations", responses((status = 200, content_type = "application/json", body = Object)))]
+async fn openapi_json() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        crate::openapi::document_json(),
+    )
+        .into_response()
+}
+
+/// Schedule a municipality's go-live.
+#[utoipa::path(put, path = "/v1/operator/municipalities/{code}", tag = "operator",
+    params(("code" = String, Path, description = "全国地方公共団体コード")),
+    request_body = MunicipalityInput,
+    responses((status = 204), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
+async fn set_municipality(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    Body(input, _): Body<MunicipalityInput>,
+) -> Result<StatusCode, ApiError> {
+    let code: MunicipalityCode = code.parse().map_err(|e: kiban_core::id::IdError| {
+        ApiError::bad_request("invalid-identifier", e.to_string())
+    })?;
+    let platform = state.platform.clone();
+    blocking(move || platform.set_municipality(&caller, code, input.live_from)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Register an office and its administrator user.
+#[utoipa::path(put, path = "/v1/operator/offices/{number}", tag = "operator",
+    params(("number" = String, Path, description = "介護保険事業所番号 or 医療機関コード")),
+    request_body = OfficeInput,
+    responses((status = 204), (status = 400, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+async fn set_office(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(number): Path<String>,
+    Body(input, _): Body<OfficeInput>,
+) -> Result<StatusCode, ApiError> {
+    let platform = state.platform.clone();
+    blocking(move || platform.set_office(&caller, &number, input)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Body of `PUT /v1/operator/clock`.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClockInput {
+    /// The new platform time, seconds since the Unix epoch.
+    pub unix_seconds: i64,
+}
+
+/// Set the platform clock (only with `--sim-clock`).
+#[utoipa::path(put, path = "/v1/operator/clock", tag = "operator", request_body = ClockInput,
+    responses((status = 204), (status = 403, body = crate::error::Problem)))]
+async fn set_clock(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(input, _): Body<ClockInput>,
+) -> Result<StatusCode, ApiError> {
+    let Some(clock) = state.sim_clock.clone() else {
+        return Err(ApiError::forbidden(
+            "sim-clock-disabled",
+            "the platform runs on the system clock; start it with --sim-clock",
+        ));
+    };
+    let platform = state.platform.clone();
+    let to = kiban_core::time::Timestamp::from_unix_seconds(input.unix_seconds);
+    blocking(move || platform.set_clock(&caller, to, &clock)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A staff member signs in under the office certificate.
+#[utoipa::path(post, path = "/v1/session", tag = "office", request_body = LoginInput,
+    responses((status = 201, body = Session), (status = 401, body = crate::error::Problem)))]
+async fn login(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(input, _): Body<LoginInput>,
+) -> Result<(StatusCode, Json<Session>), ApiError> {
+    let platform = state.platform.clone();
+    let session =
+        blocking(move || platform.login(&caller, &input.staff_id, &input.password)).await?;
+    Ok((StatusCode::CREATED, Json(session)))
+}
+
+/// End the current session.
+#[utoipa::path(delete, path = "/v1/session", tag = "office", responses((status = 204), (status = 401, body = crate::error::Problem)))]
+async fn logout(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    if caller.staff.is_none() {
+        return Err(ApiError::unauthenticated(
+            "staff-session-required",
+            "no session to end",
+        ));
+    }
+    if let Some(token) = bearer(&headers)? {
+        state.platform.logout(&token);
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Add a staff account (office administrator).
+#[utoipa::path(post, path = "/v1/office/staff", tag = "office", request_body = StaffInput,
+    responses((status = 201), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+async fn create_staff(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(input, _): Body<StaffInput>,
+) -> Result<StatusCode, ApiError> {
+    let platform = state.platform.clone();
+    blocking(move || platform.create_staff(&caller, input)).await?;
+    Ok(StatusCode::CREATED)
+}
+
+/// Disable a staff account at once (office administrator).
+#[utoipa::path(delete, path = "/v1/office/staff/{staff_id}", tag = "office",
+    params(("staff_id" = String, Path, description = "login id")),
+    responses((status = 204), (status = 404, body = crate::error::Problem)))]
+async fn disable_staff(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(staff_id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let platform = state.platform.clone();
+    blocking(move || platform.disable_staff(&caller, &staff_id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ingest a batch from the municipality's standard system (requires `Idempotency-Key`).
+#[utoipa::path(post, path = "/v1/municipality/ingest", tag = "municipality", request_body = IngestBatch,
+    params(("Idempotency-Key" = String, Header, description = "1-128 visible ASCII characters; a retry with the same key and body replays the first response")),
+    responses((status = 201, body = IngestResult), (status = 400, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+async fn ingest(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Body(batch, bytes): Body<IngestBatch>,
+) -> Result<Response, ApiError> {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            ApiError::bad_request("idempotency-key-required", "send an Idempotency-Key header")
+        })?;
+    let platform = state.platform.clone();
+    let (status, body) = blocking(move || platform.ingest(&caller, &key, &bytes, batch)).await?;
+    Ok((status, [(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// Read one class of a person's information (decided by the core, audited).
+#[utoipa::path(get, path = "/v1/persons/{insurer}/{insured}/classes/{class}", tag = "persons",
+    params(("insurer" = String, Path), ("insured" = String, Path), ("class" = String, Path, description = "information class, e.g. insurance-card")),
+    responses((status = 200, body = ClassRecords), (status = 403, body = crate::error::Problem, description = "refused; `code` is the decision's reason"), (status = 404, body = crate::error::Problem)))]
+async fn read_class(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((insurer, insured, class)): Path<(String, String, String)>,
+) -> Result<Json<ClassRecords>, ApiError> {
+    let (insurer, insured) = person_key(&insurer, &insured)?;
+    let class = class_of(&class)?;
+    let platform = state.platform.clone();
+    Ok(Json(
+        blocking(move || platform.read(&caller, insurer, insured, class)).await?,
+    ))
+}
+
+/// Upload a document of a class the office creates (care plans, LIFE, physician opinions).
+#[utoipa::path(post, path = "/v1/persons/{insurer}/{insured}/classes/{class}", tag = "persons",
+    params(("insurer" = String, Path), ("insured" = String, Path), ("class" = String, Path)),
+    request_body = RecordUpload,
+    responses((status = 201), (status = 403, body = crate::error::Problem)))]
+async fn upload_class(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((insurer, insured, class)): Path<(String, String, String)>,
+    Body(upload, _): Body<RecordUpload>,
+) -> Result<StatusCode, ApiError> {
+    let (insurer, insured) = person_key(&insurer, &insured)?;
+    let class = class_of(&class)?;
+    let platform = state.platform.clone();
+    blocking(move || platform.upload(&caller, insurer, insured, class, upload)).await?;
+    Ok(StatusCode::CREATED)
+}
+
+/// Record comprehensive consent (or an office's own consent under the per-office model).
+#[utoipa::path(put, path = "/v1/persons/{insurer}/{insured}/consent", tag = "persons",
+    params(("insurer" = String, Path), ("insured" = String, Path)), request_body = ConsentInput,
+    responses((status = 200, body = ConsentReceipt), (status = 403, body = crate::error::Problem)))]
+async fn record_consent(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((insurer, insured)): Path<(String, String)>,
+    Body(input, _): Body<ConsentInput>,
+) -> Result<Json<ConsentReceipt>, ApiError> {
+    let (insurer, insured) = person_key(&insurer, &insured)?;
+    let platform = state.platform.clone();
+    Ok(Json(
+        blocking(move || platform.record_consent(&caller, insurer, insured, input)).await?,
+    ))
+}
+
+/// Withdraw the person's consent (recorded by the insurer).
+#[utoipa::path(delete, path = "/v1/persons/{insurer}/{insured}/consent", tag = "persons",
+    params(("insurer" = String, Path), ("insured" = String, Path)),
+    responses((status = 200, body = ConsentReceipt), (status = 409, body = crate::error::Problem)))]
+async fn withdraw_consent(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((insurer, insured)): Path<(String, String)>,
+) -> Result<Json<ConsentReceipt>, ApiError> {
+    let (insurer, insured) = person_key(&insurer, &insured)?;
+    let platform = state.platform.clone();
+    Ok(Json(
+        blocking(move || platform.withdraw_consent(&caller, insurer, insured)).await?,
+    ))
+}
+
+/// The person's consent receipts (insurer).
+#[utoipa::path(get, path = "/v1/persons/{insurer}/{insured}/consent-receipts", tag = "persons",
+    params(("insurer" = String, Path), ("insured" = String, Path)),
+    responses((status = 200, body = Vec<ConsentReceipt>)))]
+async fn consent_receipts(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((insurer, insured)): Path<(String, String)>,
+) -> Result<Json<Vec<ConsentReceipt>>, ApiError> {
+    let (insurer, insured) = person_key(&insurer, &insured)?;
+    let platform = state.platform.clone();
+    Ok(Json(
+        blocking(move || platform.consent_receipts(&caller, insurer, insured)).await?,
+    ))
+}
+
+/// The person's access log: every decision and write about them (insurer).
+#[utoipa::path(get, path = "/v1/persons/{insurer}/{insured}/access-log", tag = "persons",
+    params(("insurer" = String, Path), ("insured" = String, Path)),
+    responses((status = 200, body = Vec<AccessLogEntry>)))]
+async fn access_log(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((insurer, insured)): Path<(String, String)>,
+) -> Result<Json<Vec<AccessLogEntry>>, ApiError> {
+    let (insurer, insured) = person_key(&insurer, &insured)?;
+    let platform = state.platform.clone();
+    Ok(Json(
+        blocking(move || platform.access_log(&caller, insurer, insured)).await?,
+    ))
+}
+
+/// Register an office for a person the municipality verified without a card (fallback).
+#[utoipa::path(put, path = "/v1/persons/{insurer}/{insured}/registrations/{office}", tag = "persons",
+    params(("insurer" = String, Path), ("insured" = String, Path), ("office" = String, Path)),
+    request_body = FallbackRegistration,
+    responses((status = 204), (status = 404, body = crate::error::Problem)))]
+async fn register_by_municipality(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((insurer, insured, office)): Path<(String, String, String)>,
+    Body(input, _): Body<FallbackRegistration>,
+) -> Result<StatusCode, ApiError> {
+    let (insurer, insured) = person_key(&insurer, &insured)?;
+    let platform = state.platform.clone();
+    blocking(move || platform.register_by_municipality(&caller, insurer, insured, &office, input))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// End the calling office's registration for the person.
+#[utoipa::path(delete, path = "/v1/persons/{insurer}/{insured}/registration", tag = "persons",
+    params(("insurer" = String, Path), ("insured" = String, Path)),
+    responses((status = 204), (status = 403, body = crate::error::Problem)))]
+async fn end_registration(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((insurer, insured)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let (insurer, insured) = person_key(&insurer, &insured)?;
+    let platform = state.platform.clone();
+    blocking(move || platform.end_registration(&caller, insurer, insured)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Report a service record (実績) or claim for the person.
+#[utoipa::path(post, path = "/v1/persons/{insurer}/{insured}/activity", tag = "persons",
+    params(("insurer" = String, Path), ("insured" = String, Path)), request_body = ActivityInput,
+    responses((status = 204), (status = 403, body = crate::error::Problem)))]
+async fn record_activity(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((insurer, insured)): Path<(String, String)>,
+    Body(input, _): Body<ActivityInput>,
+) -> Result<StatusCode, ApiError> {
+    let (insurer, insured) = person_key(&insurer, &insured)?;
+    let platform = state.platform.clone();
+    blocking(move || platform.record_activity(&caller, insurer, insured, input)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The handlers, for the OpenAPI document.
+pub(crate) mod paths {
+    pub(crate) use super::{
+        __path_access_log, __path_consent_receipts, __path_create_staff, __path_disable_staff,
+        __path_end_registration, __path_healthz, __path_ingest, __path_login, __path_logout,
+        __path_metrics, __path_openapi_json, __path_read_class, __path_record_activity,
+        __path_record_consent, __path_register_by_municipality, __path_set_clock,
+        __path_set_municipality, __path_set_office, __path_upload_class, __path_withdraw_consent,
+    };
+}

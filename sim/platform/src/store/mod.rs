@@ -1,0 +1,257 @@
+//! Where the platform keeps what it is given. A write is one [`Commit`]: row changes, the
+//! audit events they cause and, for idempotent requests, the response to replay — applied
+//! atomically, and acknowledged to the client only after [`Store::commit`] returns.
+//!
+//! Two implementations: [`SqliteStore`] (the default; WAL, `synchronous=FULL`, schema
+//! migrations) and [`MemoryStore`] (tests and throwaway runs). The decision view is not
+//! stored: it is rebuilt from [`Store::load`] at start.
+
+mod memory;
+mod sqlite;
+
+use kiban_certs::Organisation;
+use kiban_core::id::{InsuredNumber, InsurerNumber, MunicipalityCode};
+use kiban_core::time::Timestamp;
+use kiban_core::view::{Consent, Registration, Representation};
+use kiban_core::vocab::{InfoClass, Role};
+
+pub use memory::MemoryStore;
+pub use sqlite::{DATABASE_FILE, SqliteStore};
+
+/// A storage failure. Never caused by client input (that is rejected before a commit).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// SQLite reported an error.
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A stored value could not be read back (corruption or a schema from the future).
+    #[error("stored data is not readable: {0}")]
+    Corrupt(String),
+    /// The audit log refused an append.
+    #[error("audit log: {0}")]
+    Audit(String),
+}
+
+/// A municipality and its go-live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MunicipalityRow {
+    /// 全国地方公共団体コード.
+    pub code: MunicipalityCode,
+    /// When it starts sharing; `None` when not scheduled.
+    pub live_from: Option<Timestamp>,
+}
+
+/// An office (or deemed medical institution) known to the platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficeRow {
+    /// Its number.
+    pub org: Organisation,
+    /// Its role.
+    pub role: Role,
+    /// Where it is located.
+    pub municipality: MunicipalityCode,
+}
+
+/// A staff account of an office.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffRow {
+    /// The office.
+    pub office: Organisation,
+    /// The staff member's login id within the office (not a name).
+    pub staff_id: String,
+    /// PHC string of the Argon2id hash of the password.
+    pub password_hash: String,
+    /// Whether the account is the office's administrator user.
+    pub admin: bool,
+    /// When the account was disabled; `None` while active.
+    pub disabled_at: Option<Timestamp>,
+}
+
+/// An insured person, keyed by insurer and insured number; `id` is the decision view's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonRow {
+    /// Dense id (the view's `PersonId`).
+    pub id: u32,
+    /// 保険者番号.
+    pub insurer: InsurerNumber,
+    /// 被保険者番号.
+    pub insured: InsuredNumber,
+    /// Opaque link to the person's card certificate given by the municipality (J-LIS
+    /// pseudonym); never a My Number.
+    pub card_link: Option<String>,
+}
+
+/// Who obtained a consent.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConsentOccasion {
+    /// The municipality, at a new certification application.
+    Application,
+    /// The municipality, at a renewal application.
+    Renewal,
+    /// A care-management office or facility, on the municipality's behalf.
+    OnBehalf,
+    /// An office under the per-office consent model, for itself.
+    OfficeOwn,
+}
+
+/// What happened to a consent.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConsentAction {
+    /// Consent was given.
+    Given,
+    /// Consent was withdrawn.
+    Withdrawn,
+}
+
+/// A consent receipt: what happened to a person's consent, when, and by whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentReceiptRow {
+    /// The person.
+    pub person: u32,
+    /// When.
+    pub at: Timestamp,
+    /// Given or withdrawn.
+    pub action: ConsentAction,
+    /// On which occasion.
+    pub occasion: Option<ConsentOccasion>,
+    /// Who recorded it (an organisation number, or `person`).
+    pub by: String,
+}
+
+/// A stored document of one information class for one person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordRow {
+    /// The person.
+    pub person: u32,
+    /// The class.
+    pub class: InfoClass,
+    /// When it was recorded on the platform.
+    pub recorded_at: Timestamp,
+    /// Who sent it (an organisation number).
+    pub source: String,
+    /// The document.
+    pub body: serde_json::Value,
+}
+
+/// A replayable response of an idempotent request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRow {
+    /// Who sent it (scope of the key).
+    pub scope: String,
+    /// The client's `Idempotency-Key`.
+    pub key: String,
+    /// SHA-256 of the request body, hex.
+    pub request_hash: String,
+    /// HTTP status of the first response.
+    pub status: u16,
+    /// The first response body.
+    pub response: String,
+}
+
+/// One audited event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEvent {
+    /// Platform time.
+    pub at: Timestamp,
+    /// `decision`, `write`, `login`, … (see [`audit_kind`]).
+    pub kind: String,
+    /// What happened, without personal data (no names, no My Number).
+    pub entry: serde_json::Value,
+}
+
+/// A change to one row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// Insert or replace a municipality.
+    Municipality(MunicipalityRow),
+    /// Insert or replace an office.
+    Office(OfficeRow),
+    /// Insert or replace a staff account.
+    Staff(StaffRow),
+    /// Insert or replace a person.
+    Person(PersonRow),
+    /// Set a person's comprehensive consent record.
+    Consent { person: u32, consent: Consent },
+    /// Append a consent receipt.
+    ConsentReceipt(ConsentReceiptRow),
+    /// Insert or replace a registration.
+    Registration {
+        person: u32,
+        office: Organisation,
+        registration: Registration,
+    },
+    /// Insert or replace a representation.
+    Representation {
+        agent: String,
+        person: u32,
+        representation: Representation,
+    },
+    /// Append a record.
+    Record(RecordRow),
+}
+
+/// Everything one write changes, applied atomically.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Commit {
+    /// Row changes, in order.
+    pub changes: Vec<Change>,
+    /// Audit events, in order.
+    pub audit: Vec<AuditEvent>,
+    /// The response to replay for the request's idempotency key.
+    pub idempotency: Option<IdempotencyRow>,
+}
+
+/// Everything the decision view is rebuilt from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Snapshot {
+    /// Municipalities.
+    pub municipalities: Vec<MunicipalityRow>,
+    /// Offices.
+    pub offices: Vec<OfficeRow>,
+    /// Staff accounts.
+    pub staff: Vec<StaffRow>,
+    /// Persons, ordered by id.
+    pub persons: Vec<PersonRow>,
+    /// Consent records by person.
+    pub consents: Vec<(u32, Consent)>,
+    /// Registrations.
+    pub registrations: Vec<(u32, Organisation, Registration)>,
+    /// Representations.
+    pub representations: Vec<(String, u32, Representation)>,
+}
+
+/// Durable (or not) storage of the platform's rows.
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Everything needed to rebuild the decision view.
+    fn load(&self) -> Result<Snapshot, StoreError>;
+    /// Applies a commit atomically; returns once it is durable.
+    fn commit(&self, commit: Commit) -> Result<(), StoreError>;
+    /// A person's records of one class, oldest first.
+    fn records(&self, person: u32, class: InfoClass) -> Result<Vec<RecordRow>, StoreError>;
+    /// A person's consent receipts, oldest first.
+    fn consent_receipts(&self, person: u32) -> Result<Vec<ConsentReceiptRow>, StoreError>;
+    /// The stored response for an idempotency key.
+    fn idempotency(&self, scope: &str, key: &str) -> Result<Option<IdempotencyRow>, StoreError>;
+    /// Audit events about one person (entries whose `person` member is `person`), oldest
+    /// first: the person's access log.
+    fn audit_for_person(&self, person: u32) -> Result<Vec<AuditEvent>, StoreError>;
+}
+
+/// The audit kinds, as stored.
+pub mod audit_kind {
+    /// A read decision (permit or deny).
+    pub const DECISION: &str = "decision";
+    /// A write.
+    pub const WRITE: &str = "write";
+    /// A staff login (success or failure).
+    pub const LOGIN: &str = "login";
+    /// Staff accounts created or disabled.
+    pub const STAFF: &str = "staff-change";
+}

@@ -1,0 +1,430 @@
+//! The durable store: one SQLite database file in the data folder, WAL journal,
+//! `synchronous=FULL` (a commit is on disk when `commit` returns), schema migrations keyed
+//! by `PRAGMA user_version`. One connection behind a mutex serialises writers; SQLite's own
+//! locking protects the file from other processes.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use kiban_certs::Organisation;
+use kiban_core::time::Timestamp;
+use kiban_core::view::{Consent, Registration, Representation};
+use kiban_core::vocab::{InfoClass, Role};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use super::{
+    AuditEvent, Change, Commit, ConsentReceiptRow, IdempotencyRow, MunicipalityRow, OfficeRow,
+    PersonRow, RecordRow, Snapshot, StaffRow, Store, StoreError,
+};
+
+/// File name of the database inside the data folder.
+pub const DATABASE_FILE: &str = "platform.sqlite3";
+
+/// Migrations, applied in order; the database's `user_version` counts those applied.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE municipality (code TEXT PRIMARY KEY, live_from INTEGER);
+CREATE TABLE office (org TEXT PRIMARY KEY, role TEXT NOT NULL, municipality TEXT NOT NULL);
+CREATE TABLE staff (
+    office TEXT NOT NULL, staff_id TEXT NOT NULL, password_hash TEXT NOT NULL,
+    admin INTEGER NOT NULL, disabled_at INTEGER, PRIMARY KEY (office, staff_id));
+CREATE TABLE person (
+    id INTEGER PRIMARY KEY, insurer TEXT NOT NULL, insured TEXT NOT NULL, card_link TEXT,
+    UNIQUE (insurer, insured));
+CREATE TABLE consent (
+    person INTEGER PRIMARY KEY, given_at INTEGER NOT NULL, withdrawn_at INTEGER NOT NULL,
+    certification_end INTEGER NOT NULL);
+CREATE TABLE consent_receipt (
+    id INTEGER PRIMARY KEY, person INTEGER NOT NULL, at INTEGER NOT NULL, action TEXT NOT NULL,
+    occasion TEXT, by_org TEXT NOT NULL);
+CREATE INDEX consent_receipt_person ON consent_receipt (person);
+CREATE TABLE registration (
+    person INTEGER NOT NULL, office TEXT NOT NULL, registered_at INTEGER NOT NULL,
+    ended_at INTEGER NOT NULL, last_service_at INTEGER NOT NULL, last_claim_at INTEGER NOT NULL,
+    consent_given_at INTEGER NOT NULL, consent_withdrawn_at INTEGER NOT NULL,
+    consent_certification_end INTEGER NOT NULL, PRIMARY KEY (person, office));
+CREATE TABLE representation (
+    agent TEXT NOT NULL, person INTEGER NOT NULL, from_at INTEGER NOT NULL,
+    until_at INTEGER NOT NULL, PRIMARY KEY (agent, person));
+CREATE TABLE record (
+    id INTEGER PRIMARY KEY, person INTEGER NOT NULL, class TEXT NOT NULL,
+    recorded_at INTEGER NOT NULL, source TEXT NOT NULL, body TEXT NOT NULL);
+CREATE INDEX record_person_class ON record (person, class);
+CREATE TABLE idempotency (
+    scope TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL, status INTEGER NOT NULL,
+    response TEXT NOT NULL, PRIMARY KEY (scope, key));
+CREATE TABLE audit_event (
+    seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind TEXT NOT NULL, person INTEGER,
+    entry TEXT NOT NULL);
+CREATE INDEX audit_event_person ON audit_event (person);
+"#];
+
+/// The SQLite store.
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `dir/platform.sqlite3` and migrates it.
+    pub fn open(dir: &Path) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open(dir.join(DATABASE_FILE))?;
+        Self::configure(conn)
+    }
+
+    /// A private in-memory SQLite database with the same schema (for tests of the SQL).
+    pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
+        Self::configure(Connection::open_in_memory()?)
+    }
+
+    fn configure(mut conn: Connection) -> Result<SqliteStore, StoreError> {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrate(&mut conn)?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A transaction that panicked is rolled back when dropped; the connection is fine.
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `PRAGMA integrity_check` and returns its rows (`["ok"]` when healthy).
+    pub fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare("PRAGMA integrity_check")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let applied: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let applied = usize::try_from(applied).unwrap_or(usize::MAX);
+    if applied > MIGRATIONS.len() {
+        return Err(StoreError::Corrupt(format!(
+            "the database has schema version {applied}, newer than this build knows ({})",
+            MIGRATIONS.len()
+        )));
+    }
+    for (idx, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(
+            None,
+            "user_version",
+            i64::try_from(idx + 1).unwrap_or(i64::MAX),
+        )?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn ts(t: Timestamp) -> i64 {
+    t.unix_seconds()
+}
+
+fn from_ts(secs: i64) -> Timestamp {
+    Timestamp::from_unix_seconds(secs)
+}
+
+fn corrupt(what: &str, value: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        0,
+        rusqlite::types::Type::Text,
+        format!("stored {what} {value:?} is not valid").into(),
+    )
+}
+
+fn apply(tx: &Transaction<'_>, change: &Change) -> rusqlite::Result<()> {
+    match change {
+        Change::Municipality(row) => tx.execute(
+            "INSERT OR REPLACE INTO municipality (code, live_from) VALUES (?1, ?2)",
+            params![row.code.as_str(), row.live_from.map(ts)],
+        ),
+        Change::Office(row) => tx.execute(
+            "INSERT OR REPLACE INTO office (org, role, municipality) VALUES (?1, ?2, ?3)",
+            params![row.org.to_string(), row.role.as_str(), row.municipality.as_str()],
+        ),
+        Change::Staff(row) => tx.execute(
+            "INSERT OR REPLACE INTO staff (office, staff_id, password_hash, admin, disabled_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![row.office.to_string(), row.staff_id, row.password_hash, row.admin, row.disabled_at.map(ts)],
+        ),
+        Change::Person(row) => tx.execute(
+            "INSERT OR REPLACE INTO person (id, insurer, insured, card_link) VALUES (?1, ?2, ?3, ?4)",
+            params![row.id, row.insurer.as_str(), row.insured.as_str(), row.card_link],
+        ),
+        Change::Consent { person, consent } => tx.execute(
+            "INSERT OR REPLACE INTO consent (person, given_at, withdrawn_at, certification_end) VALUES (?1, ?2, ?3, ?4)",
+            params![person, ts(consent.given_at), ts(consent.withdrawn_at), ts(consent.certification_end)],
+        ),
+        Change::ConsentReceipt(row) => tx.execute(
+            "INSERT INTO consent_receipt (person, at, action, occasion, by_org) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                row.person,
+                ts(row.at),
+                serde_json::to_string(&row.action).unwrap_or_default(),
+                row.occasion.map(|o| serde_json::to_string(&o).unwrap_or_default()),
+                row.by
+            ],
+        ),
+        Change::Registration { person, office, registration: r } => tx.execute(
+            "INSERT OR REPLACE INTO registration (person, office, registered_at, ended_at, last_service_at, \
+             last_claim_at, consent_given_at, consent_withdrawn_at, consent_certification_end) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                person,
+                office.to_string(),
+                ts(r.registered_at),
+                ts(r.ended_at),
+                ts(r.last_service_at),
+                ts(r.last_claim_at),
+                ts(r.consent.given_at),
+                ts(r.consent.withdrawn_at),
+                ts(r.consent.certification_end)
+            ],
+        ),
+        Change::Representation { agent, person, representation } => tx.execute(
+            "INSERT OR REPLACE INTO representation (agent, person, from_at, until_at) VALUES (?1, ?2, ?3, ?4)",
+            params![agent, person, ts(representation.from), ts(representation.until)],
+        ),
+        Change::Record(row) => tx.execute(
+            "INSERT INTO record (person, class, recorded_at, source, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![row.person, row.class.as_str(), ts(row.recorded_at), row.source, row.body.to_string()],
+        ),
+    }
+    .map(drop)
+}
+
+fn append_audit(tx: &Transaction<'_>, event: &AuditEvent) -> rusqlite::Result<()> {
+    let person = event
+        .entry
+        .get("person")
+        .and_then(serde_json::Value::as_i64);
+    tx.execute(
+        "INSERT INTO audit_event (at, kind, person, entry) VALUES (?1, ?2, ?3, ?4)",
+        params![ts(event.at), event.kind, person, event.entry.to_string()],
+    )
+    .map(drop)
+}
+
+impl Store for SqliteStore {
+    fn load(&self) -> Result<Snapshot, StoreError> {
+        let conn = self.lock();
+        let municipalities = conn
+            .prepare("SELECT code, live_from FROM municipality ORDER BY code")?
+            .query_map([], |r| {
+                let code: String = r.get(0)?;
+                Ok(MunicipalityRow {
+                    code: code
+                        .parse()
+                        .map_err(|_| corrupt("municipality code", &code))?,
+                    live_from: r.get::<_, Option<i64>>(1)?.map(from_ts),
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let offices = conn
+            .prepare("SELECT org, role, municipality FROM office ORDER BY org")?
+            .query_map([], |r| {
+                let (org, role, muni): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+                let role: Role = role.parse().map_err(|_| corrupt("role", &role))?;
+                Ok(OfficeRow {
+                    org: Organisation::parse_for(role, &org)
+                        .map_err(|_| corrupt("office number", &org))?,
+                    role,
+                    municipality: muni
+                        .parse()
+                        .map_err(|_| corrupt("municipality code", &muni))?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let org_of = |text: &str| -> rusqlite::Result<Organisation> {
+            offices
+                .iter()
+                .find(|o| o.org.to_string() == text)
+                .map(|o| o.org)
+                .ok_or_else(|| corrupt("office", text))
+        };
+        let staff = conn
+            .prepare("SELECT office, staff_id, password_hash, admin, disabled_at FROM staff ORDER BY office, staff_id")?
+            .query_map([], |r| {
+                let office: String = r.get(0)?;
+                Ok(StaffRow {
+                    office: org_of(&office)?,
+                    staff_id: r.get(1)?,
+                    password_hash: r.get(2)?,
+                    admin: r.get(3)?,
+                    disabled_at: r.get::<_, Option<i64>>(4)?.map(from_ts),
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let persons = conn
+            .prepare("SELECT id, insurer, insured, card_link FROM person ORDER BY id")?
+            .query_map([], |r| {
+                let (insurer, insured): (String, String) = (r.get(1)?, r.get(2)?);
+                Ok(PersonRow {
+                    id: r.get(0)?,
+                    insurer: insurer
+                        .parse()
+                        .map_err(|_| corrupt("insurer number", &insurer))?,
+                    insured: insured
+                        .parse()
+                        .map_err(|_| corrupt("insured number", &insured))?,
+                    card_link: r.get(3)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let consents = conn
+            .prepare("SELECT person, given_at, withdrawn_at, certification_end FROM consent ORDER BY person")?
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    Consent {
+                        given_at: from_ts(r.get(1)?),
+                        withdrawn_at: from_ts(r.get(2)?),
+                        certification_end: from_ts(r.get(3)?),
+                    },
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let registrations = conn
+            .prepare(
+                "SELECT person, office, registered_at, ended_at, last_service_at, last_claim_at, consent_given_at, \
+                 consent_withdrawn_at, consent_certification_end FROM registration ORDER BY person, office",
+            )?
+            .query_map([], |r| {
+                let office: String = r.get(1)?;
+                Ok((
+                    r.get(0)?,
+                    org_of(&office)?,
+                    Registration {
+                        registered_at: from_ts(r.get(2)?),
+                        ended_at: from_ts(r.get(3)?),
+                        last_service_at: from_ts(r.get(4)?),
+                        last_claim_at: from_ts(r.get(5)?),
+                        consent: Consent {
+                            given_at: from_ts(r.get(6)?),
+                            withdrawn_at: from_ts(r.get(7)?),
+                            certification_end: from_ts(r.get(8)?),
+                        },
+                    },
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let representations = conn
+            .prepare("SELECT agent, person, from_at, until_at FROM representation ORDER BY agent, person")?
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, Representation { from: from_ts(r.get(2)?), until: from_ts(r.get(3)?) }))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Snapshot {
+            municipalities,
+            offices,
+            staff,
+            persons,
+            consents,
+            registrations,
+            representations,
+        })
+    }
+
+    fn commit(&self, commit: Commit) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        for change in &commit.changes {
+            apply(&tx, change)?;
+        }
+        for event in &commit.audit {
+            append_audit(&tx, event)?;
+        }
+        if let Some(row) = &commit.idempotency {
+            tx.execute(
+                "INSERT INTO idempotency (scope, key, request_hash, status, response) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![row.scope, row.key, row.request_hash, row.status, row.response],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn records(&self, person: u32, class: InfoClass) -> Result<Vec<RecordRow>, StoreError> {
+        let conn = self.lock();
+        let mut stmt =
+            conn.prepare("SELECT recorded_at, source, body FROM record WHERE person = ?1 AND class = ?2 ORDER BY id")?;
+        let rows = stmt.query_map(params![person, class.as_str()], |r| {
+            let body: String = r.get(2)?;
+            Ok(RecordRow {
+                person,
+                class,
+                recorded_at: from_ts(r.get(0)?),
+                source: r.get(1)?,
+                body: serde_json::from_str(&body).map_err(|_| corrupt("record body", "(json)"))?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn consent_receipts(&self, person: u32) -> Result<Vec<ConsentReceiptRow>, StoreError> {
+        let conn = self.lock();
+        let mut stmt =
+            conn.prepare("SELECT at, action, occasion, by_org FROM consent_receipt WHERE person = ?1 ORDER BY id")?;
+        let rows = stmt.query_map(params![person], |r| {
+            let action: String = r.get(1)?;
+            let occasion: Option<String> = r.get(2)?;
+            Ok(ConsentReceiptRow {
+                person,
+                at: from_ts(r.get(0)?),
+                action: serde_json::from_str(&action)
+                    .map_err(|_| corrupt("consent action", &action))?,
+                occasion: match occasion {
+                    Some(text) => Some(
+                        serde_json::from_str(&text)
+                            .map_err(|_| corrupt("consent occasion", &text))?,
+                    ),
+                    None => None,
+                },
+                by: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn idempotency(&self, scope: &str, key: &str) -> Result<Option<IdempotencyRow>, StoreError> {
+        let conn = self.lock();
+        let row = conn
+            .query_row(
+                "SELECT request_hash, status, response FROM idempotency WHERE scope = ?1 AND key = ?2",
+                params![scope, key],
+                |r| {
+                    Ok(IdempotencyRow {
+                        scope: scope.to_owned(),
+                        key: key.to_owned(),
+                        request_hash: r.get(0)?,
+                        status: r.get(1)?,
+                        response: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?;
+        Ok(row)
+    }
+
+    fn audit_for_person(&self, person: u32) -> Result<Vec<AuditEvent>, StoreError> {
+        let conn = self.lock();
+        let mut stmt =
+            conn.prepare("SELECT at, kind, entry FROM audit_event WHERE person = ?1 ORDER BY seq")?;
+        let rows = stmt.query_map(params![person], |r| {
+            let entry: String = r.get(2)?;
+            Ok(AuditEvent {
+                at: from_ts(r.get(0)?),
+                kind: r.get(1)?,
+                entry: serde_json::from_str(&entry)
+                    .map_err(|_| corrupt("audit entry", "(json)"))?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}

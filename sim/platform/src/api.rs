@@ -178,6 +178,25 @@ pub const ROUTES: &[RouteSpec] = &[
     },
     RouteSpec {
         method: "POST",
+        path: "/v1/submissions",
+        roles: &[
+            Role::CareManagement,
+            Role::Facility,
+            Role::MedicalInstitution,
+        ],
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/municipality/inbox",
+        roles: &[Role::Municipality],
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/municipality/inbox/{id}/ack",
+        roles: &[Role::Municipality],
+    },
+    RouteSpec {
+        method: "POST",
         path: "/v1/persons/{insurer}/{insured}/activity",
         roles: OFFICES,
     },
@@ -227,6 +246,9 @@ pub fn router(state: AppState) -> Router {
             "/v1/persons/{insurer}/{insured}/activity",
             post(record_activity),
         )
+        .route("/v1/submissions", post(submit))
+        .route("/v1/municipality/inbox", get(inbox))
+        .route("/v1/municipality/inbox/{id}/ack", post(ack))
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -558,13 +580,7 @@ async fn ingest(
     headers: HeaderMap,
     Body(batch, bytes): Body<IngestBatch>,
 ) -> Result<Response, ApiError> {
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            ApiError::bad_request("idempotency-key-required", "send an Idempotency-Key header")
-        })?;
+    let key = idempotency_key(&headers)?;
     let platform = state.platform.clone();
     let (status, body) = blocking(move || platform.ingest(&caller, &key, &bytes, batch)).await?;
     Ok((status, [(header::CONTENT_TYPE, "application/json")], body).into_response())
@@ -719,13 +735,89 @@ async fn record_activity(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Submit a care-plan creation request notice or a physician opinion to the person's
+/// municipality (requires `Idempotency-Key`; delivered exactly once).
+#[utoipa::path(post, path = "/v1/submissions", tag = "submissions", request_body = SubmissionInput,
+    params(("Idempotency-Key" = String, Header, description = "a retry with the same key and body replays the receipt")),
+    responses((status = 201, body = SubmissionReceipt), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+async fn submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Body(input, bytes): Body<SubmissionInput>,
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
+    let platform = state.platform.clone();
+    let (status, body) = blocking(move || platform.submit(&caller, &key, &bytes, input)).await?;
+    Ok((status, [(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// Query of `GET /v1/municipality/inbox`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct InboxQuery {
+    /// Only messages with a larger id (default 0).
+    #[serde(default)]
+    pub after: u64,
+    /// At most this many (1-1000, default 100).
+    #[serde(default = "default_limit")]
+    pub limit: usize,
+}
+
+fn default_limit() -> usize {
+    100
+}
+
+/// Fetch unacknowledged messages (they are delivered again until acknowledged).
+#[utoipa::path(get, path = "/v1/municipality/inbox", tag = "submissions", params(InboxQuery),
+    responses((status = 200, body = Vec<InboxMessage>)))]
+async fn inbox(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<axum::extract::Query<InboxQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<InboxMessage>>, ApiError> {
+    let axum::extract::Query(query) = query?;
+    let platform = state.platform.clone();
+    Ok(Json(
+        blocking(move || platform.inbox(&caller, query.after, query.limit)).await?,
+    ))
+}
+
+/// Acknowledge a message (idempotent).
+#[utoipa::path(post, path = "/v1/municipality/inbox/{id}/ack", tag = "submissions",
+    params(("id" = u64, Path, description = "message id")),
+    responses((status = 204), (status = 404, body = crate::error::Problem)))]
+async fn ack(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id: u64 = id
+        .parse()
+        .map_err(|_| ApiError::bad_request("invalid-path", "a message id is a positive integer"))?;
+    let platform = state.platform.clone();
+    blocking(move || platform.ack(&caller, id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
+    headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            ApiError::bad_request("idempotency-key-required", "send an Idempotency-Key header")
+        })
+}
+
 /// The handlers, for the OpenAPI document.
 pub(crate) mod paths {
     pub(crate) use super::{
-        __path_access_log, __path_consent_receipts, __path_create_staff, __path_disable_staff,
-        __path_end_registration, __path_healthz, __path_ingest, __path_login, __path_logout,
-        __path_metrics, __path_openapi_json, __path_read_class, __path_record_activity,
-        __path_record_consent, __path_register_by_municipality, __path_set_clock,
-        __path_set_municipality, __path_set_office, __path_upload_class, __path_withdraw_consent,
+        __path_access_log, __path_ack, __path_consent_receipts, __path_create_staff,
+        __path_disable_staff, __path_end_registration, __path_healthz, __path_inbox, __path_ingest,
+        __path_login, __path_logout, __path_metrics, __path_openapi_json, __path_read_class,
+        __path_record_activity, __path_record_consent, __path_register_by_municipality,
+        __path_set_clock, __path_set_municipality, __path_set_office, __path_submit,
+        __path_upload_class, __path_withdraw_consent,
     };
 }

@@ -379,3 +379,95 @@ pub struct Health {
     /// Registrations held.
     pub registrations: usize,
 }
+
+/// `POST /v1/submissions`: a submission to the person's municipality.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmissionInput {
+    /// care-plan-request (居宅サービス計画作成依頼届出, care-management office) or
+    /// physician-opinion (主治医意見書, medical institution or a facility that writes opinions).
+    pub kind: SubmissionKind,
+    /// web (介護保険資格確認等WEBサービス) or ehr (from the EHR/document software over the
+    /// online-eligibility network).
+    #[serde(default)]
+    pub route: SubmissionRoute,
+    /// 保険者番号 of the person.
+    #[schema(value_type = String)]
+    pub insurer: InsurerNumber,
+    /// 被保険者番号 of the person.
+    #[schema(value_type = String)]
+    pub insured: InsuredNumber,
+    /// The submission's content.
+    #[schema(value_type = Object)]
+    pub content: BTreeMap<String, serde_json::Value>,
+}
+
+/// What is submitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SubmissionKind {
+    /// 居宅サービス計画作成依頼届出.
+    CarePlanRequest,
+    /// 主治医意見書.
+    PhysicianOpinion,
+}
+
+impl SubmissionKind {
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubmissionKind::CarePlanRequest => "care-plan-request",
+            SubmissionKind::PhysicianOpinion => "physician-opinion",
+        }
+    }
+}
+
+/// How a submission reached the platform.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SubmissionRoute {
+    /// Through the web service.
+    #[default]
+    Web,
+    /// From EHR or document software over the online-eligibility network.
+    Ehr,
+}
+
+impl SubmissionRoute {
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubmissionRoute::Web => "web",
+            SubmissionRoute::Ehr => "ehr",
+        }
+    }
+}
+
+/// The platform's receipt for a submission.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SubmissionReceipt {
+    /// Message id in the municipality's inbox.
+    pub id: u64,
+    /// The municipality it was delivered to.
+    pub municipality: String,
+    /// When (RFC 3339, JST).
+    pub submitted_at: String,
+}
+
+/// A message as the municipality fetches it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct InboxMessage {
+    /// Message id; acknowledge with `POST /v1/municipality/inbox/{id}/ack`.
+    pub id: u64,
+    /// care-plan-request or physician-opinion.
+    pub kind: String,
+    /// web or ehr.
+    pub route: String,
+    /// The sender's organisation number.
+    pub sender: String,
+    /// When it was submitted (RFC 3339, JST).
+    pub submitted_at: String,
+    /// The submission with the person's insurer and insured numbers.
+    #[schema(value_type = Object)]
+    pub body: serde_json::Value,
+}

@@ -36,7 +36,10 @@ use crate::model::*;
         access_log,
         register_by_municipality,
         end_registration,
-        record_activity
+        record_activity,
+        submit,
+        inbox,
+        ack
     ),
     components(schemas(
         Problem,
@@ -67,6 +70,11 @@ use crate::model::*;
         ClassRecords,
         StoredDocument,
         AccessLogEntry,
+        SubmissionInput,
+        SubmissionKind,
+        SubmissionRoute,
+        SubmissionReceipt,
+        InboxMessage,
         Health
     ))
 )]

@@ -25,12 +25,13 @@ use serde_json::json;
 use crate::error::ApiError;
 use crate::model::{
     AccessLogEntry, ActivityInput, ActivityKind, ClassRecords, ConsentInput, ConsentReceipt,
-    FallbackRegistration, IngestBatch, IngestItem, IngestResult, OfficeInput, PersonKey,
-    RecordUpload, Session, StaffInput, StoredDocument,
+    FallbackRegistration, InboxMessage, IngestBatch, IngestItem, IngestResult, OfficeInput,
+    PersonKey, RecordUpload, Session, StaffInput, StoredDocument, SubmissionInput, SubmissionKind,
+    SubmissionReceipt,
 };
 use crate::store::{
     AuditEvent, Change, Commit, ConsentAction, ConsentOccasion, ConsentReceiptRow, IdempotencyRow,
-    MunicipalityRow, OfficeRow, PersonRow, RecordRow, StaffRow, Store, audit_kind,
+    InboxRow, MunicipalityRow, OfficeRow, PersonRow, RecordRow, StaffRow, Store, audit_kind,
 };
 use crate::world::World;
 
@@ -582,32 +583,17 @@ impl Platform {
 
     // ---------------------------------------------------------------- municipality
 
-    /// Applies an ingest batch from a municipality, all or nothing, idempotently.
-    pub fn ingest(
+    /// Runs a write under an `Idempotency-Key`: a retry with the same key and body replays
+    /// the first response; the same key with another body is a conflict. The first
+    /// response is stored in the same commit as the write, so a replay never repeats it.
+    fn idempotent(
         &self,
-        caller: &Caller,
+        scope: String,
         key: &str,
         body: &[u8],
-        batch: IngestBatch,
+        build: impl FnOnce(&World) -> Result<(Commit, StatusCode, String), ApiError>,
     ) -> Result<(StatusCode, String), ApiError> {
-        Self::require_role(caller, &[Role::Municipality])?;
-        let Organisation::Municipality(code) = caller.org() else {
-            return Err(ApiError::forbidden(
-                "role-forbidden",
-                "ingestion needs a municipality certificate",
-            ));
-        };
         validate_idempotency_key(key)?;
-        if batch.items.len() > MAX_BATCH_ITEMS {
-            return Err(ApiError::bad_request(
-                "batch-too-large",
-                format!(
-                    "{} items; at most {MAX_BATCH_ITEMS} per batch",
-                    batch.items.len()
-                ),
-            ));
-        }
-        let scope = format!("ingest:{code}");
         let request_hash = hex::encode(ring::digest::digest(&ring::digest::SHA256, body));
         let mut world = self.write_world();
         if let Some(previous) = self
@@ -624,104 +610,233 @@ impl Platform {
             let status = StatusCode::from_u16(previous.status).unwrap_or(StatusCode::OK);
             return Ok((status, previous.response));
         }
-        if !world.municipalities.contains_key(&code) {
+        let (mut commit, status, response) = build(&world)?;
+        commit.idempotency = Some(IdempotencyRow {
+            scope,
+            key: key.to_owned(),
+            request_hash,
+            status: status.as_u16(),
+            response: response.clone(),
+        });
+        self.commit(&mut world, commit)?;
+        Ok((status, response))
+    }
+
+    /// Applies an ingest batch from a municipality, all or nothing, idempotently.
+    pub fn ingest(
+        &self,
+        caller: &Caller,
+        key: &str,
+        body: &[u8],
+        batch: IngestBatch,
+    ) -> Result<(StatusCode, String), ApiError> {
+        Self::require_role(caller, &[Role::Municipality])?;
+        let Organisation::Municipality(code) = caller.org() else {
             return Err(ApiError::forbidden(
-                "unknown-principal",
-                format!("municipality {code} is not on the platform"),
+                "role-forbidden",
+                "ingestion needs a municipality certificate",
+            ));
+        };
+        if batch.items.len() > MAX_BATCH_ITEMS {
+            return Err(ApiError::bad_request(
+                "batch-too-large",
+                format!(
+                    "{} items; at most {MAX_BATCH_ITEMS} per batch",
+                    batch.items.len()
+                ),
             ));
         }
-        let insurer = InsurerNumber::for_municipality(code);
-        let now = self.now();
-        let source = code.to_string();
-        let mut changes = Vec::with_capacity(batch.items.len() * 2);
-        let mut new_persons: HashMap<InsuredNumber, u32> = HashMap::new();
-        let mut next_id =
-            u32::try_from(world.view.counts().persons).map_err(|e| ApiError::internal(&e))?;
-        for (idx, item) in batch.items.into_iter().enumerate() {
-            let (insured, class, body) = match item {
-                IngestItem::InsuredPerson {
-                    insured,
-                    card_link,
-                    insurance_card,
-                } => {
-                    validate_card_link(card_link.as_deref(), idx)?;
-                    let id = match world.persons.get(&(insurer, insured)) {
-                        Some(id) => id.0,
-                        None => *new_persons.entry(insured).or_insert_with(|| {
-                            next_id += 1;
-                            next_id - 1
-                        }),
-                    };
-                    changes.push(Change::Person(PersonRow {
-                        id,
-                        insurer,
-                        insured,
-                        card_link,
-                    }));
-                    (insured, InfoClass::InsuranceCard, to_json(&insurance_card))
-                }
-                IngestItem::CertificationApplication { insured, document } => (
-                    insured,
-                    InfoClass::CertificationApplication,
-                    to_json(&document),
-                ),
-                IngestItem::CertificationSurvey { insured, document } => {
-                    if document.basic_items.len() > 74 {
-                        return Err(ApiError::bad_request(
-                            "invalid-item",
-                            format!("item {idx}: a survey has at most 74 basic items"),
-                        ));
+        self.idempotent(format!("ingest:{code}"), key, body, |world| {
+            if !world.municipalities.contains_key(&code) {
+                return Err(ApiError::forbidden("unknown-principal", format!("municipality {code} is not on the platform")));
+            }
+            let insurer = InsurerNumber::for_municipality(code);
+            let now = self.now();
+            let source = code.to_string();
+            let mut changes = Vec::with_capacity(batch.items.len() * 2);
+            let mut new_persons: HashMap<InsuredNumber, u32> = HashMap::new();
+            let mut next_id = u32::try_from(world.view.counts().persons).map_err(|e| ApiError::internal(&e))?;
+            for (idx, item) in batch.items.into_iter().enumerate() {
+                let (insured, class, body) = match item {
+                    IngestItem::InsuredPerson { insured, card_link, insurance_card } => {
+                        validate_card_link(card_link.as_deref(), idx)?;
+                        let id = match world.persons.get(&(insurer, insured)) {
+                            Some(id) => id.0,
+                            None => *new_persons.entry(insured).or_insert_with(|| {
+                                next_id += 1;
+                                next_id - 1
+                            }),
+                        };
+                        changes.push(Change::Person(PersonRow { id, insurer, insured, card_link }));
+                        (insured, InfoClass::InsuranceCard, to_json(&insurance_card))
                     }
-                    (insured, InfoClass::CertificationSurvey, to_json(&document))
-                }
-                IngestItem::HomeModification { insured, document } => {
-                    (insured, InfoClass::HomeModification, to_json(&document))
-                }
-                IngestItem::WelfareEquipment { insured, document } => {
-                    (insured, InfoClass::WelfareEquipment, to_json(&document))
-                }
-            };
-            let person = match world.persons.get(&(insurer, insured)) {
-                Some(id) => id.0,
-                None => *new_persons.get(&insured).ok_or_else(|| {
-                    ApiError::bad_request(
-                        "unknown-insured-person",
-                        format!(
-                            "item {idx}: insured person {insured} has no insured-person item yet"
-                        ),
-                    )
-                })?,
-            };
-            changes.push(Change::Record(RecordRow {
-                person,
-                class,
-                recorded_at: now,
-                source: source.clone(),
-                body,
-            }));
+                    IngestItem::CertificationApplication { insured, document } => {
+                        (insured, InfoClass::CertificationApplication, to_json(&document))
+                    }
+                    IngestItem::CertificationSurvey { insured, document } => {
+                        if document.basic_items.len() > 74 {
+                            return Err(ApiError::bad_request("invalid-item", format!("item {idx}: a survey has at most 74 basic items")));
+                        }
+                        (insured, InfoClass::CertificationSurvey, to_json(&document))
+                    }
+                    IngestItem::HomeModification { insured, document } => (insured, InfoClass::HomeModification, to_json(&document)),
+                    IngestItem::WelfareEquipment { insured, document } => (insured, InfoClass::WelfareEquipment, to_json(&document)),
+                };
+                let person = match world.persons.get(&(insurer, insured)) {
+                    Some(id) => id.0,
+                    None => *new_persons.get(&insured).ok_or_else(|| {
+                        ApiError::bad_request("unknown-insured-person", format!("item {idx}: insured person {insured} has no insured-person item yet"))
+                    })?,
+                };
+                changes.push(Change::Record(RecordRow { person, class, recorded_at: now, source: source.clone(), body }));
+            }
+            let applied = changes.iter().filter(|c| matches!(c, Change::Record(_))).count();
+            let result = IngestResult { applied, persons_created: new_persons.len() };
+            let response = serde_json::to_string(&result).map_err(|e| ApiError::internal(&e))?;
+            let entry = json!({"action": "ingest", "by": caller.actor(), "items": result.applied,
+                "persons_created": result.persons_created, "idempotency_key": key});
+            let commit = Commit { changes, audit: vec![self.audit(audit_kind::WRITE, entry)], idempotency: None };
+            Ok((commit, StatusCode::CREATED, response))
+        })
+    }
+
+    // ---------------------------------------------------------------- submissions
+
+    /// Delivers a submission to the person's municipality's inbox, exactly once per
+    /// `Idempotency-Key`. A physician opinion is also stored as the person's
+    /// physician-opinion record.
+    pub fn submit(
+        &self,
+        caller: &Caller,
+        key: &str,
+        body: &[u8],
+        input: SubmissionInput,
+    ) -> Result<(StatusCode, String), ApiError> {
+        let allowed = match input.kind {
+            SubmissionKind::CarePlanRequest => caller.role() == Role::CareManagement,
+            SubmissionKind::PhysicianOpinion => {
+                self.config
+                    .rules
+                    .matrix
+                    .access(caller.role(), InfoClass::PhysicianOpinion)
+                    == Access::Creator
+                    && caller.role().is_office()
+            }
+        };
+        if !allowed {
+            return Err(ApiError::forbidden(
+                "role-forbidden",
+                format!(
+                    "the {} role does not submit {}",
+                    caller.role(),
+                    input.kind.as_str()
+                ),
+            ));
         }
-        let result = IngestResult {
-            applied: changes
-                .iter()
-                .filter(|c| matches!(c, Change::Record(_)))
-                .count(),
-            persons_created: new_persons.len(),
+        Self::require_staff(caller)?;
+        let now = self.now();
+        let sender = caller.org().to_string();
+        // The principal is resolved (and the certificate added to the view) before the
+        // idempotent section, which only reads the world.
+        let principal = {
+            let mut world = self.write_world();
+            self.principal(&mut world, caller)?
         };
-        let response = serde_json::to_string(&result).map_err(|e| ApiError::internal(&e))?;
-        let entry = json!({"action": "ingest", "by": caller.actor(), "items": result.applied, "persons_created": result.persons_created, "idempotency_key": key});
-        let commit = Commit {
-            changes,
-            audit: vec![self.audit(audit_kind::WRITE, entry)],
-            idempotency: Some(IdempotencyRow {
-                scope,
-                key: key.to_owned(),
-                request_hash,
-                status: 201,
-                response: response.clone(),
-            }),
-        };
-        self.commit(&mut world, commit)?;
-        Ok((StatusCode::CREATED, response))
+        self.idempotent(format!("submit:{sender}"), key, body, |world| {
+            let person = Self::person_id(world, input.insurer, input.insured)?;
+            let municipality = world.view.municipality(world.view.person(person).map_err(|e| ApiError::internal(&e))?.insurer).map_err(|e| ApiError::internal(&e))?;
+            let code = municipality.code;
+            if municipality.live_from > now {
+                return Err(ApiError::denied(DenyReason::InsurerNotLive));
+            }
+            if input.kind == SubmissionKind::CarePlanRequest {
+                standing(&world.view, principal, person, now).map_err(ApiError::denied)?;
+            }
+            let id = world.last_inbox_id + 1;
+            let content = json!({"insurer": input.insurer, "insured": input.insured, "content": input.content});
+            let mut changes = vec![Change::Inbox(InboxRow {
+                id,
+                municipality: code,
+                kind: input.kind.as_str().to_owned(),
+                route: input.route.as_str().to_owned(),
+                sender: sender.clone(),
+                person: person.0,
+                submitted_at: now,
+                acked_at: None,
+                body: content,
+            })];
+            if input.kind == SubmissionKind::PhysicianOpinion {
+                let body = json!({"route": input.route.as_str(), "content": input.content});
+                changes.push(Change::Record(RecordRow { person: person.0, class: InfoClass::PhysicianOpinion, recorded_at: now, source: sender.clone(), body }));
+            }
+            let receipt = SubmissionReceipt { id, municipality: code.to_string(), submitted_at: now.to_string() };
+            let response = serde_json::to_string(&receipt).map_err(|e| ApiError::internal(&e))?;
+            let entry = json!({"action": "submit", "by": caller.actor(), "person": person.0, "kind": input.kind.as_str(),
+                "route": input.route.as_str(), "message": id});
+            Ok((Commit { changes, audit: vec![self.audit(audit_kind::WRITE, entry)], idempotency: None }, StatusCode::CREATED, response))
+        })
+    }
+
+    /// Unacknowledged messages of the calling municipality after `after`, oldest first.
+    /// Fetching does not consume: a message is delivered until acknowledged.
+    pub fn inbox(
+        &self,
+        caller: &Caller,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<InboxMessage>, ApiError> {
+        let code = Self::municipality_of(caller)?;
+        let rows = self
+            .store
+            .inbox(code, after, limit.clamp(1, 1000))
+            .map_err(|e| ApiError::internal(&e))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| InboxMessage {
+                id: r.id,
+                kind: r.kind,
+                route: r.route,
+                sender: r.sender,
+                submitted_at: r.submitted_at.to_string(),
+                body: r.body,
+            })
+            .collect())
+    }
+
+    /// Acknowledges a message of the calling municipality (acknowledging twice is fine).
+    pub fn ack(&self, caller: &Caller, id: u64) -> Result<(), ApiError> {
+        let code = Self::municipality_of(caller)?;
+        let mut world = self.write_world();
+        let row = self
+            .store
+            .inbox_message(id)
+            .map_err(|e| ApiError::internal(&e))?;
+        let row = row.filter(|r| r.municipality == code).ok_or_else(|| {
+            ApiError::not_found("unknown-message", format!("no message {id} in this inbox"))
+        })?;
+        if row.acked_at.is_some() {
+            return Ok(());
+        }
+        let entry =
+            json!({"action": "ack", "by": caller.actor(), "person": row.person, "message": id});
+        self.commit(
+            &mut world,
+            Commit {
+                changes: vec![Change::InboxAck { id, at: self.now() }],
+                audit: vec![self.audit(audit_kind::WRITE, entry)],
+                idempotency: None,
+            },
+        )
+    }
+
+    fn municipality_of(caller: &Caller) -> Result<MunicipalityCode, ApiError> {
+        match caller.org() {
+            Organisation::Municipality(code) => Ok(code),
+            _ => Err(ApiError::forbidden(
+                "role-forbidden",
+                "only municipalities have inboxes",
+            )),
+        }
     }
 
     // ---------------------------------------------------------------- persons

@@ -28,6 +28,7 @@ pub(crate) struct World {
     pub(crate) credentials: HashMap<Serial, CredentialId>,
     pub(crate) agents: HashMap<String, AgentId>,
     pub(crate) staff: HashMap<(Organisation, String), StaffRow>,
+    pub(crate) last_inbox_id: u64,
 }
 
 impl World {
@@ -43,12 +44,14 @@ impl World {
             credentials: HashMap::new(),
             agents: HashMap::new(),
             staff: HashMap::new(),
+            last_inbox_id: 0,
         }
     }
 
     /// Rebuilds the world from a stored snapshot.
     pub(crate) fn from_snapshot(rules: Rules, snapshot: Snapshot) -> Result<World, ViewError> {
         let mut world = World::new(rules);
+        world.last_inbox_id = snapshot.last_inbox_id;
         let mut changes = Vec::new();
         changes.extend(
             snapshot
@@ -133,7 +136,8 @@ impl World {
             Change::Consent { person, consent } => {
                 self.view.set_consent(PersonId(*person), *consent)?
             }
-            Change::ConsentReceipt(_) | Change::Record(_) => {}
+            Change::Inbox(row) => self.last_inbox_id = self.last_inbox_id.max(row.id),
+            Change::ConsentReceipt(_) | Change::Record(_) | Change::InboxAck { .. } => {}
             Change::Registration {
                 person,
                 office,

@@ -948,3 +948,210 @@ async fn every_route_is_mounted_documented_and_declares_roles() {
         &w.svc_token,
     );
 }
+
+async fn post_with_key(
+    h: &Harness,
+    who: &ClientIdentity,
+    token: Option<&str>,
+    uri: &str,
+    key: &str,
+    body: Value,
+) -> (StatusCode, Value) {
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("idempotency-key", key);
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    let mut request = request.body(Body::from(body.to_string())).unwrap();
+    request.extensions_mut().insert(who.clone());
+    h.send(request).await
+}
+
+#[tokio::test]
+async fn submissions_reach_the_inbox_exactly_once_and_stay_until_acknowledged() {
+    let mut w = world().await;
+    w.set_date("2026-11-02").await;
+    register_cm(&w).await;
+    let notice = json!({"kind": "care-plan-request", "insurer": YOKOHAMA_INSURER, "insured": AIKO, "content": {"plan_start": "2026-12-01"}});
+    let (s1, r1) = post_with_key(
+        &w.h,
+        &w.cm,
+        Some(&w.cm_token),
+        "/v1/submissions",
+        "notice-1",
+        notice.clone(),
+    )
+    .await;
+    assert_eq!(s1, StatusCode::CREATED, "{r1}");
+    let (s2, r2) = post_with_key(
+        &w.h,
+        &w.cm,
+        Some(&w.cm_token),
+        "/v1/submissions",
+        "notice-1",
+        notice,
+    )
+    .await;
+    assert_eq!(
+        (s1, &r1),
+        (s2, &r2),
+        "a retried submission replays its receipt"
+    );
+    let (s, inbox) =
+        w.h.call(
+            Method::GET,
+            "/v1/municipality/inbox",
+            Some(&w.city),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        inbox.as_array().unwrap().len(),
+        1,
+        "delivered once: {inbox}"
+    );
+    assert_eq!(inbox[0]["kind"], "care-plan-request");
+    assert_eq!(inbox[0]["sender"], CM);
+    let (_, again) =
+        w.h.call(
+            Method::GET,
+            "/v1/municipality/inbox",
+            Some(&w.city),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(again, inbox, "fetching does not consume");
+    let id = inbox[0]["id"].as_u64().unwrap();
+    let ack = format!("/v1/municipality/inbox/{id}/ack");
+    assert_eq!(
+        w.h.call(Method::POST, &ack, Some(&w.city), None, None)
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        w.h.call(Method::POST, &ack, Some(&w.city), None, None)
+            .await
+            .0,
+        StatusCode::NO_CONTENT,
+        "ack is idempotent"
+    );
+    let (_, after) =
+        w.h.call(
+            Method::GET,
+            "/v1/municipality/inbox",
+            Some(&w.city),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(after, json!([]));
+    let kawasaki = w.h.identity(Role::Municipality, KAWASAKI, "kikan1");
+    let (s, v) =
+        w.h.call(Method::POST, &ack, Some(&kawasaki), None, None)
+            .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("unknown-message")),
+        "another municipality's message"
+    );
+}
+
+#[tokio::test]
+async fn physician_opinion_by_a_medical_institution_is_delivered_and_stored() {
+    let mut w = world().await;
+    let med_number = "1411000019";
+    let body = json!({"role": "medical-institution", "municipality": YOKOHAMA, "admin_password": "correct horse"});
+    let (s, v) =
+        w.h.call(
+            Method::PUT,
+            &format!("/v1/operator/offices/{med_number}"),
+            Some(&w.operator),
+            None,
+            Some(body),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    w.set_date("2026-11-02").await;
+    let med = w.h.identity(Role::MedicalInstitution, med_number, "ehr1");
+    let token = login(&w.h, &med, "admin", "correct horse").await;
+    let opinion = json!({"kind": "physician-opinion", "route": "ehr", "insurer": YOKOHAMA_INSURER, "insured": AIKO, "content": {"diagnosis_code": "I63"}});
+    let (s, v) = post_with_key(&w.h, &med, Some(&token), "/v1/submissions", "op-1", opinion).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (_, inbox) =
+        w.h.call(
+            Method::GET,
+            "/v1/municipality/inbox",
+            Some(&w.city),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (inbox[0]["kind"].as_str(), inbox[0]["route"].as_str()),
+        (Some("physician-opinion"), Some("ehr"))
+    );
+    let (s, v) =
+        w.h.call(
+            Method::GET,
+            &person("physician-opinion"),
+            Some(&w.city),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["records"][0]["source"], med_number);
+}
+
+#[tokio::test]
+async fn submissions_are_refused_to_other_roles_and_before_go_live() {
+    let w = world().await;
+    let notice = json!({"kind": "care-plan-request", "insurer": YOKOHAMA_INSURER, "insured": AIKO, "content": {}});
+    let (s, v) = post_with_key(
+        &w.h,
+        &w.cm,
+        Some(&w.cm_token),
+        "/v1/submissions",
+        "early",
+        notice.clone(),
+    )
+    .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("insurer-not-live")),
+        "before go-live the notice stays on paper"
+    );
+    let (s, v) = post_with_key(
+        &w.h,
+        &w.svc,
+        Some(&w.svc_token),
+        "/v1/submissions",
+        "svc",
+        notice,
+    )
+    .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("role-forbidden"))
+    );
+    let (s, v) =
+        w.h.call(
+            Method::GET,
+            "/v1/municipality/inbox?limit=abc",
+            Some(&w.city),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid-query"))
+    );
+}

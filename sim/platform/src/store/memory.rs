@@ -30,6 +30,7 @@ struct State {
     receipts: Vec<ConsentReceiptRow>,
     records: Vec<RecordRow>,
     idempotency: BTreeMap<(String, String), IdempotencyRow>,
+    inbox: BTreeMap<u64, super::InboxRow>,
     audit: Vec<AuditEvent>,
 }
 
@@ -67,6 +68,7 @@ impl Store for MemoryStore {
                 .iter()
                 .map(|((a, p), r)| (a.clone(), *p, *r))
                 .collect(),
+            last_inbox_id: s.inbox.keys().next_back().copied().unwrap_or(0),
         })
     }
 
@@ -107,6 +109,14 @@ impl Store for MemoryStore {
                     s.representations.insert((agent, person), representation);
                 }
                 Change::Record(row) => s.records.push(row),
+                Change::Inbox(row) => {
+                    s.inbox.insert(row.id, row);
+                }
+                Change::InboxAck { id, at } => {
+                    if let Some(row) = s.inbox.get_mut(&id) {
+                        row.acked_at.get_or_insert(at);
+                    }
+                }
             }
         }
         s.audit.extend(commit.audit);
@@ -143,6 +153,25 @@ impl Store for MemoryStore {
             .idempotency
             .get(&(scope.to_owned(), key.to_owned()))
             .cloned())
+    }
+
+    fn inbox(
+        &self,
+        municipality: kiban_core::id::MunicipalityCode,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<super::InboxRow>, StoreError> {
+        let s = self.lock();
+        let rows = s.inbox.range(after.saturating_add(1)..).map(|(_, r)| r);
+        Ok(rows
+            .filter(|r| r.municipality == municipality && r.acked_at.is_none())
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    fn inbox_message(&self, id: u64) -> Result<Option<super::InboxRow>, StoreError> {
+        Ok(self.lock().inbox.get(&id).cloned())
     }
 
     fn audit_for_person(&self, person: u32) -> Result<Vec<AuditEvent>, StoreError> {

@@ -155,6 +155,29 @@ pub struct IdempotencyRow {
     pub response: String,
 }
 
+/// A message in a municipality's inbox (a submission from an office or institution).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboxRow {
+    /// Platform-wide message id, assigned in commit order from 1.
+    pub id: u64,
+    /// The municipality it is delivered to.
+    pub municipality: MunicipalityCode,
+    /// `care-plan-request` or `physician-opinion`.
+    pub kind: String,
+    /// `web` or `ehr`.
+    pub route: String,
+    /// The sender's organisation number.
+    pub sender: String,
+    /// The person it is about.
+    pub person: u32,
+    /// When it was submitted.
+    pub submitted_at: Timestamp,
+    /// When the municipality acknowledged it.
+    pub acked_at: Option<Timestamp>,
+    /// The submission.
+    pub body: serde_json::Value,
+}
+
 /// One audited event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEvent {
@@ -195,6 +218,10 @@ pub enum Change {
     },
     /// Append a record.
     Record(RecordRow),
+    /// Deliver a message to an inbox.
+    Inbox(InboxRow),
+    /// Acknowledge an inbox message.
+    InboxAck { id: u64, at: Timestamp },
 }
 
 /// Everything one write changes, applied atomically.
@@ -225,6 +252,8 @@ pub struct Snapshot {
     pub registrations: Vec<(u32, Organisation, Registration)>,
     /// Representations.
     pub representations: Vec<(String, u32, Representation)>,
+    /// The highest inbox message id used (0 when none).
+    pub last_inbox_id: u64,
 }
 
 /// Durable (or not) storage of the platform's rows.
@@ -239,6 +268,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn consent_receipts(&self, person: u32) -> Result<Vec<ConsentReceiptRow>, StoreError>;
     /// The stored response for an idempotency key.
     fn idempotency(&self, scope: &str, key: &str) -> Result<Option<IdempotencyRow>, StoreError>;
+    /// Unacknowledged inbox messages of a municipality with id above `after`, oldest first,
+    /// at most `limit`.
+    fn inbox(
+        &self,
+        municipality: MunicipalityCode,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<InboxRow>, StoreError>;
+    /// One inbox message.
+    fn inbox_message(&self, id: u64) -> Result<Option<InboxRow>, StoreError>;
     /// Audit events about one person (entries whose `person` member is `person`), oldest
     /// first: the person's access log.
     fn audit_for_person(&self, person: u32) -> Result<Vec<AuditEvent>, StoreError>;

@@ -7,21 +7,23 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use kiban_certs::Organisation;
+use kiban_core::id::MunicipalityCode;
 use kiban_core::time::Timestamp;
 use kiban_core::view::{Consent, Registration, Representation};
 use kiban_core::vocab::{InfoClass, Role};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{
-    AuditEvent, Change, Commit, ConsentReceiptRow, IdempotencyRow, MunicipalityRow, OfficeRow,
-    PersonRow, RecordRow, Snapshot, StaffRow, Store, StoreError,
+    AuditEvent, Change, Commit, ConsentReceiptRow, IdempotencyRow, InboxRow, MunicipalityRow,
+    OfficeRow, PersonRow, RecordRow, Snapshot, StaffRow, Store, StoreError,
 };
 
 /// File name of the database inside the data folder.
 pub const DATABASE_FILE: &str = "platform.sqlite3";
 
 /// Migrations, applied in order; the database's `user_version` counts those applied.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE municipality (code TEXT PRIMARY KEY, live_from INTEGER);
 CREATE TABLE office (org TEXT PRIMARY KEY, role TEXT NOT NULL, municipality TEXT NOT NULL);
 CREATE TABLE staff (
@@ -56,7 +58,15 @@ CREATE TABLE audit_event (
     seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind TEXT NOT NULL, person INTEGER,
     entry TEXT NOT NULL);
 CREATE INDEX audit_event_person ON audit_event (person);
-"#];
+"#,
+    r#"
+CREATE TABLE inbox (
+    id INTEGER PRIMARY KEY, municipality TEXT NOT NULL, kind TEXT NOT NULL, route TEXT NOT NULL,
+    sender TEXT NOT NULL, person INTEGER NOT NULL, submitted_at INTEGER NOT NULL, acked_at INTEGER,
+    body TEXT NOT NULL);
+CREATE INDEX inbox_pending ON inbox (municipality, id) WHERE acked_at IS NULL;
+"#,
+];
 
 /// The SQLite store.
 #[derive(Debug)]
@@ -195,8 +205,44 @@ fn apply(tx: &Transaction<'_>, change: &Change) -> rusqlite::Result<()> {
             "INSERT INTO record (person, class, recorded_at, source, body) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![row.person, row.class.as_str(), ts(row.recorded_at), row.source, row.body.to_string()],
         ),
+        Change::Inbox(row) => tx.execute(
+            "INSERT INTO inbox (id, municipality, kind, route, sender, person, submitted_at, acked_at, body) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                i64::try_from(row.id).unwrap_or(i64::MAX),
+                row.municipality.as_str(),
+                row.kind,
+                row.route,
+                row.sender,
+                row.person,
+                ts(row.submitted_at),
+                row.acked_at.map(ts),
+                row.body.to_string()
+            ],
+        ),
+        Change::InboxAck { id, at } => tx.execute(
+            "UPDATE inbox SET acked_at = ?2 WHERE id = ?1 AND acked_at IS NULL",
+            params![i64::try_from(*id).unwrap_or(i64::MAX), ts(*at)],
+        ),
     }
     .map(drop)
+}
+
+fn inbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InboxRow> {
+    let (muni, body): (String, String) = (r.get(1)?, r.get(8)?);
+    Ok(InboxRow {
+        id: u64::try_from(r.get::<_, i64>(0)?).map_err(|_| corrupt("inbox id", "(negative)"))?,
+        municipality: muni
+            .parse()
+            .map_err(|_| corrupt("municipality code", &muni))?,
+        kind: r.get(2)?,
+        route: r.get(3)?,
+        sender: r.get(4)?,
+        person: r.get(5)?,
+        submitted_at: from_ts(r.get(6)?),
+        acked_at: r.get::<_, Option<i64>>(7)?.map(from_ts),
+        body: serde_json::from_str(&body).map_err(|_| corrupt("inbox body", "(json)"))?,
+    })
 }
 
 fn append_audit(tx: &Transaction<'_>, event: &AuditEvent) -> rusqlite::Result<()> {
@@ -320,6 +366,8 @@ impl Store for SqliteStore {
                 Ok((r.get(0)?, r.get(1)?, Representation { from: from_ts(r.get(2)?), until: from_ts(r.get(3)?) }))
             })?
             .collect::<Result<Vec<_>, _>>()?;
+        let last_inbox: i64 =
+            conn.query_row("SELECT COALESCE(MAX(id), 0) FROM inbox", [], |r| r.get(0))?;
         Ok(Snapshot {
             municipalities,
             offices,
@@ -328,6 +376,7 @@ impl Store for SqliteStore {
             consents,
             registrations,
             representations,
+            last_inbox_id: u64::try_from(last_inbox).unwrap_or(0),
         })
     }
 
@@ -407,6 +456,35 @@ impl Store for SqliteStore {
                         response: r.get(2)?,
                     })
                 },
+            )
+            .optional()?;
+        Ok(row)
+    }
+
+    fn inbox(
+        &self,
+        municipality: MunicipalityCode,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<InboxRow>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(
+            "SELECT id, municipality, kind, route, sender, person, submitted_at, acked_at, body FROM inbox \
+             WHERE municipality = ?1 AND id > ?2 AND acked_at IS NULL ORDER BY id LIMIT ?3",
+        )?;
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![municipality.as_str(), after, limit], inbox_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn inbox_message(&self, id: u64) -> Result<Option<InboxRow>, StoreError> {
+        let conn = self.lock();
+        let row = conn
+            .query_row(
+                "SELECT id, municipality, kind, route, sender, person, submitted_at, acked_at, body FROM inbox WHERE id = ?1",
+                params![i64::try_from(id).unwrap_or(i64::MAX)],
+                inbox_row,
             )
             .optional()?;
         Ok(row)

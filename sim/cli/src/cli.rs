@@ -34,6 +34,9 @@ enum Command {
     Serve(crate::serve::ServeArgs),
     /// Print the platform's OpenAPI 3 document (JSON).
     Openapi,
+    /// Check the platform's tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(crate::audit::AuditCommand),
 }
 
 /// Runs the parsed command.
@@ -43,6 +46,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Code> {
         Command::Rules(cmd) => crate::rules::run(cmd),
         Command::Certs(args) => crate::certs::run(args),
         Command::Serve(args) => crate::serve::run(args),
+        Command::Audit(cmd) => crate::audit::run(cmd),
         Command::Openapi => {
             use std::io::Write;
             writeln!(

@@ -1,6 +1,7 @@
 //! The `kiban` command line: parses arguments, runs one command, maps the outcome to a
 //! documented exit code (see [`exit`]). Each command lives in its own module.
 
+mod audit;
 mod certs;
 mod cli;
 mod exit;

@@ -44,6 +44,10 @@ pub(crate) struct ServeArgs {
     /// Policy TOML (default: the 2025 proposal).
     #[arg(long)]
     policy: Option<PathBuf>,
+    /// Base URL of the J-LIS service asked whether a card certificate is valid now (e.g.
+    /// `http://127.0.0.1:8600`). Without it, identity verification answers 503.
+    #[arg(long)]
+    jlis_url: Option<String>,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `kiban_platform=debug`.
     #[arg(long, default_value = "info")]
     log_level: String,
@@ -92,9 +96,20 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<Code> {
         }
         StoreKind::Memory => Arc::new(MemoryStore::new()),
     };
+    let jlis = match &args.jlis_url {
+        Some(url) => Some(
+            kiban_platform::identity::JlisClient::new(url)
+                .map_err(|e| UsageError(format!("--jlis-url: {e}")))?,
+        ),
+        None => None,
+    };
+    let jlis_ca = std::fs::read_to_string(args.pki.join(kiban_certs::store::files::JLIS_CERT))
+        .ok()
+        .and_then(|pem| pem_to_der(&pem));
     let config = PlatformConfig {
         rules,
         sim_clock: args.sim_clock,
+        jlis_ca,
         ..PlatformConfig::standard()
     };
     let platform = Platform::open(store, clock, verifier.clone(), config)
@@ -103,6 +118,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<Code> {
         platform: Arc::new(platform),
         sim_clock,
         metrics: Arc::new(Metrics::default()),
+        jlis,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -143,4 +159,13 @@ async fn watch_crl(pki_dir: PathBuf, verifier: Arc<kiban_certs::tls::ClientVerif
             Err(e) => tracing::warn!(error = %e, "client CRL not installed"),
         }
     }
+}
+
+/// The DER of the first certificate in a PEM text.
+fn pem_to_der(pem: &str) -> Option<Vec<u8>> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    CertificateDer::from_pem_slice(pem.as_bytes())
+        .ok()
+        .map(|c| c.to_vec())
 }

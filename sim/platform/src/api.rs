@@ -38,6 +38,8 @@ pub struct AppState {
     pub sim_clock: Option<Arc<kiban_certs::ManualClock>>,
     /// Request counters for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// The J-LIS service asked about card certificates (identity verification).
+    pub jlis: Option<crate::identity::JlisClient>,
 }
 
 /// Counters exported at `/metrics`.
@@ -178,6 +180,16 @@ pub const ROUTES: &[RouteSpec] = &[
     },
     RouteSpec {
         method: "POST",
+        path: "/v1/identity/nonce",
+        roles: OFFICES,
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/identity/verify",
+        roles: OFFICES,
+    },
+    RouteSpec {
+        method: "POST",
         path: "/v1/submissions",
         roles: &[
             Role::CareManagement,
@@ -246,6 +258,8 @@ pub fn router(state: AppState) -> Router {
             "/v1/persons/{insurer}/{insured}/activity",
             post(record_activity),
         )
+        .route("/v1/identity/nonce", post(issue_nonce))
+        .route("/v1/identity/verify", post(verify_identity))
         .route("/v1/submissions", post(submit))
         .route("/v1/municipality/inbox", get(inbox))
         .route("/v1/municipality/inbox/{id}/ack", post(ack))
@@ -752,6 +766,67 @@ async fn submit(
     Ok((status, [(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
+/// Get a single-use nonce for the card reader to sign (valid five minutes, this terminal).
+#[utoipa::path(post, path = "/v1/identity/nonce", tag = "identity",
+    responses((status = 201, body = crate::identity::Nonce), (status = 401, body = crate::error::Problem)))]
+async fn issue_nonce(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<(StatusCode, Json<crate::identity::Nonce>), ApiError> {
+    let platform = state.platform.clone();
+    Ok((
+        StatusCode::CREATED,
+        Json(blocking(move || platform.issue_nonce(&caller)).await?),
+    ))
+}
+
+/// Verify the card holder's identity from the reader's signed assertion; registers the office
+/// as responsible office. Fails closed (503 `jlis-unavailable`, retryable) when J-LIS cannot
+/// confirm the card.
+#[utoipa::path(post, path = "/v1/identity/verify", tag = "identity", request_body = crate::identity::CardAssertion,
+    responses((status = 200, body = IdentityResult), (status = 403, body = crate::error::Problem),
+        (status = 503, body = crate::error::Problem, description = "J-LIS down, slow or wrong: retry with a new nonce")))]
+async fn verify_identity(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(assertion, _): Body<crate::identity::CardAssertion>,
+) -> Result<Json<IdentityResult>, ApiError> {
+    let Some(jlis) = state.jlis.clone() else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "identity-verification-unavailable",
+            "the platform has no J-LIS service configured",
+        ));
+    };
+    let platform = state.platform.clone();
+    let (checked_caller, checked) = {
+        let caller = caller.clone();
+        let assertion = assertion.clone();
+        blocking(move || {
+            platform
+                .check_card(&caller, &assertion)
+                .map(|v| (caller, v))
+        })
+        .await?
+    };
+    let status = match jlis.status(&checked.certificate_serial).await {
+        Ok(status) => status,
+        Err(e) => {
+            tracing::warn!(error = %e, "J-LIS check failed; identity verification refused");
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "jlis-unavailable",
+                "J-LIS could not confirm the card now; try again with a new nonce",
+            ));
+        }
+    };
+    let platform = state.platform.clone();
+    let method = assertion.method;
+    Ok(Json(
+        blocking(move || platform.register_verified(&checked_caller, method, &status)).await?,
+    ))
+}
+
 /// Query of `GET /v1/municipality/inbox`.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -815,9 +890,10 @@ pub(crate) mod paths {
     pub(crate) use super::{
         __path_access_log, __path_ack, __path_consent_receipts, __path_create_staff,
         __path_disable_staff, __path_end_registration, __path_healthz, __path_inbox, __path_ingest,
-        __path_login, __path_logout, __path_metrics, __path_openapi_json, __path_read_class,
-        __path_record_activity, __path_record_consent, __path_register_by_municipality,
-        __path_set_clock, __path_set_municipality, __path_set_office, __path_submit,
-        __path_upload_class, __path_withdraw_consent,
+        __path_issue_nonce, __path_login, __path_logout, __path_metrics, __path_openapi_json,
+        __path_read_class, __path_record_activity, __path_record_consent,
+        __path_register_by_municipality, __path_set_clock, __path_set_municipality,
+        __path_set_office, __path_submit, __path_upload_class, __path_verify_identity,
+        __path_withdraw_consent,
     };
 }

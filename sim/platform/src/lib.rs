@@ -4,6 +4,7 @@
 //! `kiban_core::decide::decide` over an in-memory view rebuilt from the store at start.
 
 pub mod api;
+pub mod audit;
 pub mod error;
 pub mod model;
 pub mod openapi;
@@ -11,3 +12,4 @@ pub mod platform;
 pub mod server;
 pub mod store;
 mod world;
+pub mod identity;

@@ -471,3 +471,12 @@ pub struct InboxMessage {
     #[schema(value_type = Object)]
     pub body: serde_json::Value,
 }
+
+/// The result of a successful identity verification.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct IdentityResult {
+    /// Who was verified.
+    pub person: PersonKey,
+    /// When the office's registration took effect (RFC 3339, JST).
+    pub registered_at: String,
+}

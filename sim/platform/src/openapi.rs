@@ -39,7 +39,9 @@ use crate::model::*;
         record_activity,
         submit,
         inbox,
-        ack
+        ack,
+        issue_nonce,
+        verify_identity
     ),
     components(schemas(
         Problem,
@@ -75,6 +77,10 @@ use crate::model::*;
         SubmissionRoute,
         SubmissionReceipt,
         InboxMessage,
+        IdentityResult,
+        crate::identity::CardAssertion,
+        crate::identity::VerificationMethod,
+        crate::identity::Nonce,
         Health
     ))
 )]

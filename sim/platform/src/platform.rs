@@ -22,12 +22,18 @@ use kiban_core::vocab::{InfoClass, Role};
 use ring::rand::{SecureRandom, SystemRandom};
 use serde_json::json;
 
+use base64::Engine;
+
 use crate::error::ApiError;
+use crate::identity::{
+    CardAssertion, JlisStatus, NONCE_SECONDS, Nonce, VerificationMethod, VerifiedCard,
+    check_assertion,
+};
 use crate::model::{
     AccessLogEntry, ActivityInput, ActivityKind, ClassRecords, ConsentInput, ConsentReceipt,
-    FallbackRegistration, InboxMessage, IngestBatch, IngestItem, IngestResult, OfficeInput,
-    PersonKey, RecordUpload, Session, StaffInput, StoredDocument, SubmissionInput, SubmissionKind,
-    SubmissionReceipt,
+    FallbackRegistration, IdentityResult, InboxMessage, IngestBatch, IngestItem, IngestResult,
+    OfficeInput, PersonKey, RecordUpload, Session, StaffInput, StoredDocument, SubmissionInput,
+    SubmissionKind, SubmissionReceipt,
 };
 use crate::store::{
     AuditEvent, Change, Commit, ConsentAction, ConsentOccasion, ConsentReceiptRow, IdempotencyRow,
@@ -49,6 +55,9 @@ pub struct PlatformConfig {
     pub session_seconds: i64,
     /// Cost of the password KDF.
     pub kdf: KdfCost,
+    /// The virtual J-LIS CA certificate (DER) that card certificates must chain to; without
+    /// it identity verification is refused.
+    pub jlis_ca: Option<Vec<u8>>,
 }
 
 impl PlatformConfig {
@@ -59,6 +68,7 @@ impl PlatformConfig {
             sim_clock: false,
             session_seconds: 8 * 3600,
             kdf: KdfCost::Recommended,
+            jlis_ca: None,
         }
     }
 }
@@ -176,6 +186,7 @@ pub struct Platform {
     config: PlatformConfig,
     world: RwLock<World>,
     sessions: Mutex<HashMap<String, StaffSession>>,
+    nonces: Mutex<HashMap<String, (Organisation, String, Timestamp)>>,
     random: SystemRandom,
 }
 
@@ -197,6 +208,7 @@ impl Platform {
             config,
             world: RwLock::new(world),
             sessions: Mutex::new(HashMap::new()),
+            nonces: Mutex::new(HashMap::new()),
             random: SystemRandom::new(),
         })
     }
@@ -427,8 +439,7 @@ impl Platform {
             a.disabled_at.is_none() && self.verify_password(&a.password_hash, password)
         });
         let outcome = if verified { "success" } else { "failure" };
-        let entry =
-            json!({"action": "login", "by": caller.actor(), "staff": staff_id, "outcome": outcome});
+        let entry = json!({"action": "login", "by": caller.actor(), "staff": validate_staff_id(staff_id).is_ok().then_some(staff_id), "outcome": outcome});
         self.store
             .commit(Commit {
                 audit: vec![self.audit(audit_kind::LOGIN, entry)],
@@ -694,9 +705,186 @@ impl Platform {
             let result = IngestResult { applied, persons_created: new_persons.len() };
             let response = serde_json::to_string(&result).map_err(|e| ApiError::internal(&e))?;
             let entry = json!({"action": "ingest", "by": caller.actor(), "items": result.applied,
-                "persons_created": result.persons_created, "idempotency_key": key});
+                "persons_created": result.persons_created, "idempotency_key_sha256": key_digest(key)});
             let commit = Commit { changes, audit: vec![self.audit(audit_kind::WRITE, entry)], idempotency: None };
             Ok((commit, StatusCode::CREATED, response))
+        })
+    }
+
+    // ---------------------------------------------------------------- identity
+
+    /// Issues a single-use nonce to the calling office terminal for a card assertion.
+    pub fn issue_nonce(&self, caller: &Caller) -> Result<Nonce, ApiError> {
+        if !caller.role().is_office() {
+            return Err(ApiError::forbidden(
+                "role-forbidden",
+                "only offices verify identity with a card",
+            ));
+        }
+        Self::require_staff(caller)?;
+        let mut bytes = [0u8; 32];
+        self.random
+            .fill(&mut bytes)
+            .map_err(|_| ApiError::internal(&"no randomness for a nonce"))?;
+        let nonce = base64::engine::general_purpose::STANDARD.encode(bytes);
+        let now = self.now();
+        let expires_at = now.plus_seconds(NONCE_SECONDS);
+        let terminal = caller.identity.principal.terminal().as_str().to_owned();
+        let mut nonces = self.nonces.lock().unwrap_or_else(PoisonError::into_inner);
+        nonces.retain(|_, (_, _, until)| *until > now);
+        nonces.insert(nonce.clone(), (caller.org(), terminal, expires_at));
+        Ok(Nonce {
+            nonce,
+            expires_at: expires_at.to_string(),
+        })
+    }
+
+    /// Consumes the assertion's nonce (single use, same terminal, not expired) and checks
+    /// the card certificate and the signature.
+    pub fn check_card(
+        &self,
+        caller: &Caller,
+        assertion: &CardAssertion,
+    ) -> Result<VerifiedCard, ApiError> {
+        if !caller.role().is_office() {
+            return Err(ApiError::forbidden(
+                "role-forbidden",
+                "only offices verify identity with a card",
+            ));
+        }
+        Self::require_staff(caller)?;
+        let jlis_ca = self.config.jlis_ca.as_deref().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "identity-verification-unavailable",
+                "the platform has no J-LIS CA configured",
+            )
+        })?;
+        let now = self.now();
+        let issued = self
+            .nonces
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&assertion.nonce);
+        let terminal = caller.identity.principal.terminal().as_str();
+        match issued {
+            Some((org, t, until)) if org == caller.org() && t == terminal && until > now => {}
+            _ => {
+                return Err(ApiError::forbidden(
+                    "invalid-nonce",
+                    "the nonce is unknown, used, expired or was issued to another terminal",
+                ));
+            }
+        }
+        let nonce = base64::engine::general_purpose::STANDARD
+            .decode(&assertion.nonce)
+            .map_err(|_| ApiError::bad_request("invalid-assertion", "nonce is not base64"))?;
+        let verified = check_assertion(jlis_ca, assertion, &nonce, now);
+        if let Err(e) = &verified {
+            let entry = json!({"action": "identity-verification", "by": caller.actor(), "method": assertion.method, "outcome": e.code});
+            self.store
+                .commit(Commit {
+                    audit: vec![self.audit(audit_kind::WRITE, entry)],
+                    ..Commit::default()
+                })
+                .map_err(|e| ApiError::internal(&e))?;
+        }
+        verified
+    }
+
+    /// Registers the calling office as responsible for the card holder, once J-LIS has
+    /// confirmed the card certificate is valid now and named its link.
+    pub fn register_verified(
+        &self,
+        caller: &Caller,
+        method: VerificationMethod,
+        jlis: &JlisStatus,
+    ) -> Result<IdentityResult, ApiError> {
+        let now = self.now();
+        let mut world = self.write_world();
+        let outcome = match (jlis.status.as_str(), &jlis.link) {
+            ("valid", Some(link)) => world.card_links.get(link).copied().ok_or_else(|| {
+                ApiError::not_found(
+                    "card-not-linked",
+                    "the municipality has not linked this card to an insured person",
+                )
+            }),
+            ("valid", None) => Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "jlis-unavailable",
+                "J-LIS confirmed the card but named no link",
+            )),
+            ("revoked", _) => Err(ApiError::forbidden(
+                "card-revoked",
+                "J-LIS reports the card certificate revoked",
+            )),
+            ("suspended", _) => Err(ApiError::forbidden(
+                "card-suspended",
+                "J-LIS reports the card suspended (reported lost)",
+            )),
+            _ => Err(ApiError::forbidden(
+                "card-expired",
+                "J-LIS reports the card certificate expired",
+            )),
+        };
+        let person = match outcome {
+            Ok(person) => person,
+            Err(e) => {
+                let entry = json!({"action": "identity-verification", "by": caller.actor(), "method": method, "outcome": e.code});
+                self.store
+                    .commit(Commit {
+                        audit: vec![self.audit(audit_kind::WRITE, entry)],
+                        ..Commit::default()
+                    })
+                    .map_err(|e| ApiError::internal(&e))?;
+                return Err(e);
+            }
+        };
+        let principal = self.principal(&mut world, caller)?;
+        match standing(&world.view, principal, person, now) {
+            Ok(_)
+            | Err(
+                DenyReason::NotRegistered
+                | DenyReason::RegistrationEnded
+                | DenyReason::RegistrationLapsed,
+            ) => {}
+            Err(reason) => return Err(ApiError::denied(reason)),
+        }
+        let Principal::Office { office, .. } = principal else {
+            return Err(ApiError::internal(&"office principal expected"));
+        };
+        // A verification renews the registration but keeps the office's own consent record.
+        let consent = world
+            .view
+            .registration_of(person, office)
+            .map_or(Consent::NONE, |r| r.consent);
+        let registration = Registration {
+            consent,
+            ..Registration::at(now)
+        };
+        let (insurer, insured) = world
+            .persons
+            .iter()
+            .find(|(_, id)| **id == person)
+            .map(|(key, _)| *key)
+            .ok_or_else(|| ApiError::internal(&"person without numbers"))?;
+        let entry = json!({"action": "identity-verification", "by": caller.actor(), "method": method, "outcome": "registered", "person": person.0});
+        let change = Change::Registration {
+            person: person.0,
+            office: caller.org(),
+            registration,
+        };
+        self.commit(
+            &mut world,
+            Commit {
+                changes: vec![change],
+                audit: vec![self.audit(audit_kind::WRITE, entry)],
+                idempotency: None,
+            },
+        )?;
+        Ok(IdentityResult {
+            person: PersonKey { insurer, insured },
+            registered_at: now.to_string(),
         })
     }
 
@@ -1087,10 +1275,10 @@ impl Platform {
         input: FallbackRegistration,
     ) -> Result<(), ApiError> {
         Self::require_role(caller, &[Role::Municipality])?;
-        if input.verified_by.trim().is_empty() || input.verified_by.len() > 64 {
+        if !is_method_name(&input.verified_by) {
             return Err(ApiError::bad_request(
                 "invalid-body",
-                "verified_by must be 1-64 characters",
+                "verified_by is 1-32 of a-z 0-9 - naming how the person was verified (e.g. counter-photo-id)",
             ));
         }
         let now = self.now();
@@ -1395,8 +1583,25 @@ fn validate_password(password: &str) -> Result<(), ApiError> {
     }
 }
 
+/// A short machine name such as `counter-photo-id`.
+fn is_method_name(text: &str) -> bool {
+    (1..=32).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// A log-safe digest of a client-chosen key (the key itself may be anything).
+fn key_digest(key: &str) -> String {
+    hex::encode(&ring::digest::digest(&ring::digest::SHA256, key.as_bytes()).as_ref()[..8])
+}
+
+/// Staff ids are login names, never personal numbers: 12 digits (a My Number's shape) is
+/// refused, so an id can always be written to the audit log.
 fn validate_staff_id(id: &str) -> Result<(), ApiError> {
-    let ok = (1..=32).contains(&id.len())
+    let looks_like_my_number = id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit());
+    let ok = !looks_like_my_number
+        && (1..=32).contains(&id.len())
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));

@@ -62,6 +62,7 @@ async fn start() -> Running {
         platform: Arc::new(platform),
         sim_clock: Some(clock.clone()),
         metrics: Arc::new(Metrics::default()),
+        jlis: None,
     };
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -16,7 +16,7 @@ use kiban_core::view::{Consent, Registration, Representation};
 use kiban_core::vocab::{InfoClass, Role};
 
 pub use memory::MemoryStore;
-pub use sqlite::{DATABASE_FILE, SqliteStore};
+pub use sqlite::{CHECKPOINT_EVERY, DATABASE_FILE, SqliteStore};
 
 /// A storage failure. Never caused by client input (that is rejected before a commit).
 #[derive(Debug, thiserror::Error)]

@@ -6,10 +6,10 @@
 pub mod api;
 pub mod audit;
 pub mod error;
+pub mod identity;
 pub mod model;
 pub mod openapi;
 pub mod platform;
 pub mod server;
 pub mod store;
 mod world;
-pub mod identity;

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod audit;
+pub mod careplan;
 pub mod error;
 pub mod identity;
 pub mod model;

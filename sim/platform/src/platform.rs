@@ -249,6 +249,50 @@ impl Platform {
         Ok(())
     }
 
+    /// Commits row changes with one audit event of `kind`, then applies them.
+    fn write(
+        &self,
+        world: &mut World,
+        changes: Vec<Change>,
+        kind: &str,
+        entry: serde_json::Value,
+    ) -> Result<(), ApiError> {
+        self.commit(
+            world,
+            Commit {
+                changes,
+                audit: vec![self.audit(kind, entry)],
+                idempotency: None,
+            },
+        )
+    }
+
+    /// Commits an audit event that changes no rows (decisions, logins, refusals).
+    fn audit_only(&self, kind: &str, entry: serde_json::Value) -> Result<(), ApiError> {
+        self.store
+            .commit(Commit {
+                audit: vec![self.audit(kind, entry)],
+                ..Commit::default()
+            })
+            .map_err(|e| ApiError::internal(&e))
+    }
+
+    /// The caller's principal and the person, once the core confirms the caller's standing
+    /// towards the person (credential, rollout gates, relation).
+    fn related(
+        &self,
+        world: &mut World,
+        caller: &Caller,
+        insurer: InsurerNumber,
+        insured: InsuredNumber,
+        now: Timestamp,
+    ) -> Result<(Principal, PersonId), ApiError> {
+        let principal = self.principal(world, caller)?;
+        let person = Self::person_id(world, insurer, insured)?;
+        standing(&world.view, principal, person, now).map_err(ApiError::denied)?;
+        Ok((principal, person))
+    }
+
     fn audit(&self, kind: &str, entry: serde_json::Value) -> AuditEvent {
         AuditEvent {
             at: self.now(),
@@ -352,13 +396,11 @@ impl Platform {
         let entry = json!({"action": "set-municipality", "by": caller.actor(), "municipality": code.as_str(),
             "live_from": live_from.map(|d| d.to_string())});
         let mut world = self.write_world();
-        self.commit(
+        self.write(
             &mut world,
-            Commit {
-                changes: vec![Change::Municipality(row)],
-                audit: vec![self.audit(audit_kind::WRITE, entry)],
-                idempotency: None,
-            },
+            vec![Change::Municipality(row)],
+            audit_kind::WRITE,
+            entry,
         )
     }
 
@@ -440,12 +482,7 @@ impl Platform {
         });
         let outcome = if verified { "success" } else { "failure" };
         let entry = json!({"action": "login", "by": caller.actor(), "staff": validate_staff_id(staff_id).is_ok().then_some(staff_id), "outcome": outcome});
-        self.store
-            .commit(Commit {
-                audit: vec![self.audit(audit_kind::LOGIN, entry)],
-                ..Commit::default()
-            })
-            .map_err(|e| ApiError::internal(&e))?;
+        self.audit_only(audit_kind::LOGIN, entry)?;
         let account = match account {
             Some(a) if verified => a,
             _ => {
@@ -514,13 +551,11 @@ impl Platform {
             disabled_at: None,
         };
         let entry = json!({"action": "create-staff", "by": caller.actor(), "staff": input.staff_id, "admin": input.admin});
-        self.commit(
+        self.write(
             &mut world,
-            Commit {
-                changes: vec![Change::Staff(row)],
-                audit: vec![self.audit(audit_kind::STAFF, entry)],
-                idempotency: None,
-            },
+            vec![Change::Staff(row)],
+            audit_kind::STAFF,
+            entry,
         )
     }
 
@@ -547,13 +582,11 @@ impl Platform {
         if row.disabled_at.is_none() {
             row.disabled_at = Some(self.now());
             let entry = json!({"action": "disable-staff", "by": caller.actor(), "staff": staff_id});
-            self.commit(
+            self.write(
                 &mut world,
-                Commit {
-                    changes: vec![Change::Staff(row)],
-                    audit: vec![self.audit(audit_kind::STAFF, entry)],
-                    idempotency: None,
-                },
+                vec![Change::Staff(row)],
+                audit_kind::STAFF,
+                entry,
             )?;
         }
         // Open sessions stay in the table so their next request is told `staff-disabled`
@@ -782,12 +815,7 @@ impl Platform {
         let verified = check_assertion(jlis_ca, assertion, &nonce, now);
         if let Err(e) = &verified {
             let entry = json!({"action": "identity-verification", "by": caller.actor(), "method": assertion.method, "outcome": e.code});
-            self.store
-                .commit(Commit {
-                    audit: vec![self.audit(audit_kind::WRITE, entry)],
-                    ..Commit::default()
-                })
-                .map_err(|e| ApiError::internal(&e))?;
+            self.audit_only(audit_kind::WRITE, entry)?;
         }
         verified
     }
@@ -831,12 +859,7 @@ impl Platform {
             Ok(person) => person,
             Err(e) => {
                 let entry = json!({"action": "identity-verification", "by": caller.actor(), "method": method, "outcome": e.code});
-                self.store
-                    .commit(Commit {
-                        audit: vec![self.audit(audit_kind::WRITE, entry)],
-                        ..Commit::default()
-                    })
-                    .map_err(|e| ApiError::internal(&e))?;
+                self.audit_only(audit_kind::WRITE, entry)?;
                 return Err(e);
             }
         };
@@ -874,14 +897,7 @@ impl Platform {
             office: caller.org(),
             registration,
         };
-        self.commit(
-            &mut world,
-            Commit {
-                changes: vec![change],
-                audit: vec![self.audit(audit_kind::WRITE, entry)],
-                idempotency: None,
-            },
-        )?;
+        self.write(&mut world, vec![change], audit_kind::WRITE, entry)?;
         Ok(IdentityResult {
             person: PersonKey { insurer, insured },
             registered_at: now.to_string(),
@@ -1007,13 +1023,11 @@ impl Platform {
         }
         let entry =
             json!({"action": "ack", "by": caller.actor(), "person": row.person, "message": id});
-        self.commit(
+        self.write(
             &mut world,
-            Commit {
-                changes: vec![Change::InboxAck { id, at: self.now() }],
-                audit: vec![self.audit(audit_kind::WRITE, entry)],
-                idempotency: None,
-            },
+            vec![Change::InboxAck { id, at: self.now() }],
+            audit_kind::WRITE,
+            entry,
         )
     }
 
@@ -1111,12 +1125,7 @@ impl Platform {
             )
         };
         let entry = json!({"action": "read", "by": caller.actor(), "person": person.map(|p| p.0), "class": class.as_str(), "decision": decision.code()});
-        self.store
-            .commit(Commit {
-                audit: vec![self.audit(audit_kind::DECISION, entry)],
-                ..Commit::default()
-            })
-            .map_err(|e| ApiError::internal(&e))?;
+        self.audit_only(audit_kind::DECISION, entry)?;
         match (decision, person) {
             (Decision::Permit, Some(person)) => {
                 let rows = self
@@ -1165,9 +1174,7 @@ impl Platform {
         }
         let now = self.now();
         let mut world = self.write_world();
-        let principal = self.principal(&mut world, caller)?;
-        let person = Self::person_id(&world, insurer, insured)?;
-        standing(&world.view, principal, person, now).map_err(ApiError::denied)?;
+        let (principal, person) = self.related(&mut world, caller, insurer, insured, now)?;
         let certification_end = input
             .certification_end
             .map_or(Timestamp::MAX, Date::midnight_jst);
@@ -1201,13 +1208,11 @@ impl Platform {
         };
         let entry = json!({"action": "consent-given", "by": caller.actor(), "person": person.0, "occasion": input.occasion});
         let out = receipt_of(&receipt);
-        self.commit(
+        self.write(
             &mut world,
-            Commit {
-                changes: vec![change, Change::ConsentReceipt(receipt)],
-                audit: vec![self.audit(audit_kind::WRITE, entry)],
-                idempotency: None,
-            },
+            vec![change, Change::ConsentReceipt(receipt)],
+            audit_kind::WRITE,
+            entry,
         )?;
         Ok(out)
     }
@@ -1222,9 +1227,7 @@ impl Platform {
         Self::require_role(caller, &[Role::Municipality])?;
         let now = self.now();
         let mut world = self.write_world();
-        let principal = self.principal(&mut world, caller)?;
-        let person = Self::person_id(&world, insurer, insured)?;
-        standing(&world.view, principal, person, now).map_err(ApiError::denied)?;
+        let (_, person) = self.related(&mut world, caller, insurer, insured, now)?;
         let current = world
             .view
             .person(person)
@@ -1283,9 +1286,7 @@ impl Platform {
         }
         let now = self.now();
         let mut world = self.write_world();
-        let principal = self.principal(&mut world, caller)?;
-        let person = Self::person_id(&world, insurer, insured)?;
-        standing(&world.view, principal, person, now).map_err(ApiError::denied)?;
+        let (_, person) = self.related(&mut world, caller, insurer, insured, now)?;
         let org = world
             .offices
             .keys()
@@ -1303,14 +1304,7 @@ impl Platform {
             office: org,
             registration: Registration::at(now),
         };
-        self.commit(
-            &mut world,
-            Commit {
-                changes: vec![change],
-                audit: vec![self.audit(audit_kind::WRITE, entry)],
-                idempotency: None,
-            },
-        )
+        self.write(&mut world, vec![change], audit_kind::WRITE, entry)
     }
 
     /// Ends the calling office's registration for a person.
@@ -1369,9 +1363,7 @@ impl Platform {
         Self::require_staff(caller)?;
         let now = self.now();
         let mut world = self.write_world();
-        let principal = self.principal(&mut world, caller)?;
-        let person = Self::person_id(&world, insurer, insured)?;
-        standing(&world.view, principal, person, now).map_err(ApiError::denied)?;
+        let (principal, person) = self.related(&mut world, caller, insurer, insured, now)?;
         let Principal::Office { office, .. } = principal else {
             return Err(ApiError::internal(&"office principal expected"));
         };
@@ -1386,14 +1378,7 @@ impl Platform {
             office: caller.org(),
             registration,
         };
-        self.commit(
-            &mut world,
-            Commit {
-                changes: vec![change],
-                audit: vec![self.audit(audit_kind::WRITE, entry)],
-                idempotency: None,
-            },
-        )
+        self.write(&mut world, vec![change], audit_kind::WRITE, entry)
     }
 
     /// Stores a document uploaded by the office role that creates the class (care plans by
@@ -1444,9 +1429,7 @@ impl Platform {
         }
         let now = self.now();
         let mut world = self.write_world();
-        let principal = self.principal(&mut world, caller)?;
-        let person = Self::person_id(&world, insurer, insured)?;
-        standing(&world.view, principal, person, now).map_err(ApiError::denied)?;
+        let (_, person) = self.related(&mut world, caller, insurer, insured, now)?;
         let body = json!({"table": upload.table, "content": upload.content});
         let entry = json!({"action": "upload", "by": caller.actor(), "person": person.0, "class": class.as_str()});
         let row = RecordRow {
@@ -1456,13 +1439,11 @@ impl Platform {
             source: caller.org().to_string(),
             body,
         };
-        self.commit(
+        self.write(
             &mut world,
-            Commit {
-                changes: vec![Change::Record(row)],
-                audit: vec![self.audit(audit_kind::WRITE, entry)],
-                idempotency: None,
-            },
+            vec![Change::Record(row)],
+            audit_kind::WRITE,
+            entry,
         )
     }
 
@@ -1512,9 +1493,7 @@ impl Platform {
         Self::require_role(caller, &[Role::Municipality])?;
         let now = self.now();
         let mut world = self.write_world();
-        let principal = self.principal(&mut world, caller)?;
-        let person = Self::person_id(&world, insurer, insured)?;
-        standing(&world.view, principal, person, now).map_err(ApiError::denied)?;
+        let (_, person) = self.related(&mut world, caller, insurer, insured, now)?;
         Ok(person)
     }
 

@@ -88,14 +88,16 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<Code> {
     let server_config = pki
         .server_config(verifier.clone(), clock.clone())
         .context("loading the server certificate")?;
-    let store: Arc<dyn Store> = match args.store {
+    let (store, durable): (Arc<dyn Store>, Option<Arc<SqliteStore>>) = match args.store {
         StoreKind::Sqlite => {
             std::fs::create_dir_all(&args.data)
                 .with_context(|| format!("creating {}", args.data.display()))?;
-            Arc::new(SqliteStore::open(&args.data).context("opening the database")?)
+            let sqlite = Arc::new(SqliteStore::open(&args.data).context("opening the database")?);
+            (sqlite.clone(), Some(sqlite))
         }
-        StoreKind::Memory => Arc::new(MemoryStore::new()),
+        StoreKind::Memory => (Arc::new(MemoryStore::new()), None),
     };
+    let shutdown_clock = clock.clone();
     let jlis = match &args.jlis_url {
         Some(url) => Some(
             kiban_platform::identity::JlisClient::new(url)
@@ -136,6 +138,12 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<Code> {
         kiban_platform::server::serve(listener, server_config, router(state), shutdown).await?;
         anyhow::Ok(())
     })?;
+    // A clean shutdown signs the audit log's tail, so nothing is left unsigned.
+    if let Some(store) = durable {
+        store
+            .checkpoint(shutdown_clock.now())
+            .context("signing the audit log at shutdown")?;
+    }
     Ok(Code::Success)
 }
 

@@ -15,15 +15,7 @@ use support::*;
 #[tokio::test]
 async fn read_before_go_live_is_refused_with_insurer_not_live() {
     let w = world().await;
-    let (s, v) =
-        w.h.call(
-            Method::GET,
-            &person("insurance-card"),
-            Some(&w.cm),
-            Some(&w.cm_token),
-            None,
-        )
-        .await;
+    let (s, v) = w.as_cm(Method::GET, &person("insurance-card"), None).await;
     assert_eq!(
         (s, v["code"].as_str()),
         (StatusCode::FORBIDDEN, Some("insurer-not-live"))
@@ -34,29 +26,13 @@ async fn read_before_go_live_is_refused_with_insurer_not_live() {
 async fn registered_office_reads_after_go_live_and_unregistered_is_refused() {
     let mut w = world().await;
     w.set_date("2026-11-02").await;
-    let (s, v) =
-        w.h.call(
-            Method::GET,
-            &person("insurance-card"),
-            Some(&w.cm),
-            Some(&w.cm_token),
-            None,
-        )
-        .await;
+    let (s, v) = w.as_cm(Method::GET, &person("insurance-card"), None).await;
     assert_eq!(
         (s, v["code"].as_str()),
         (StatusCode::FORBIDDEN, Some("not-registered"))
     );
     register_cm(&w).await;
-    let (s, v) =
-        w.h.call(
-            Method::GET,
-            &person("insurance-card"),
-            Some(&w.cm),
-            Some(&w.cm_token),
-            None,
-        )
-        .await;
+    let (s, v) = w.as_cm(Method::GET, &person("insurance-card"), None).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["records"][0]["document"]["care_level"], "care-2");
     assert_eq!(v["records"][0]["source"], YOKOHAMA);
@@ -67,36 +43,22 @@ async fn consent_class_needs_consent_then_withdrawal_refuses_again() {
     let mut w = world().await;
     w.set_date("2026-11-02").await;
     register_cm(&w).await;
-    let (s, v) =
-        w.h.call(
-            Method::GET,
-            &person("certification-survey"),
-            Some(&w.cm),
-            Some(&w.cm_token),
-            None,
-        )
+    let (s, v) = w
+        .as_cm(Method::GET, &person("certification-survey"), None)
         .await;
     assert_eq!(v["code"], "consent-missing", "{s} {v}");
     let consent = format!("/v1/persons/{YOKOHAMA_INSURER}/{AIKO}/consent");
-    let (s, v) =
-        w.h.call(
+    let (s, v) = w
+        .as_cm(
             Method::PUT,
             &consent,
-            Some(&w.cm),
-            Some(&w.cm_token),
             Some(json!({"occasion": "on-behalf"})),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["action"], "given");
-    let (s, _) =
-        w.h.call(
-            Method::GET,
-            &person("certification-survey"),
-            Some(&w.cm),
-            Some(&w.cm_token),
-            None,
-        )
+    let (s, _) = w
+        .as_cm(Method::GET, &person("certification-survey"), None)
         .await;
     assert_eq!(s, StatusCode::OK);
     w.set_date("2026-12-01").await;
@@ -107,14 +69,8 @@ async fn consent_class_needs_consent_then_withdrawal_refuses_again() {
         (s, v["action"].as_str()),
         (StatusCode::OK, Some("withdrawn"))
     );
-    let (_, v) =
-        w.h.call(
-            Method::GET,
-            &person("certification-survey"),
-            Some(&w.cm),
-            Some(&w.cm_token),
-            None,
-        )
+    let (_, v) = w
+        .as_cm(Method::GET, &person("certification-survey"), None)
         .await;
     assert_eq!(v["code"], "consent-withdrawn");
     let receipts = format!("/v1/persons/{YOKOHAMA_INSURER}/{AIKO}/consent-receipts");
@@ -222,12 +178,10 @@ async fn disabling_a_departed_staff_member_stops_them_at_once_not_colleagues() {
     w.set_date("2026-11-02").await;
     register_cm(&w).await;
     for id in ["sato", "suzuki"] {
-        let (s, v) =
-            w.h.call(
+        let (s, v) = w
+            .as_cm(
                 Method::POST,
                 "/v1/office/staff",
-                Some(&w.cm),
-                Some(&w.cm_token),
                 Some(json!({"staff_id": id, "password": "pass-word-1"})),
             )
             .await;
@@ -245,15 +199,7 @@ async fn disabling_a_departed_staff_member_stops_them_at_once_not_colleagues() {
         )
         .await;
     assert_eq!(s, StatusCode::OK);
-    let (s, _) =
-        w.h.call(
-            Method::DELETE,
-            "/v1/office/staff/sato",
-            Some(&w.cm),
-            Some(&w.cm_token),
-            None,
-        )
-        .await;
+    let (s, _) = w.as_cm(Method::DELETE, "/v1/office/staff/sato", None).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (s, v) =
         w.h.call(
@@ -293,12 +239,10 @@ async fn disabling_a_departed_staff_member_stops_them_at_once_not_colleagues() {
 #[tokio::test]
 async fn only_the_administrator_manages_staff() {
     let w = world().await;
-    let (s, _) =
-        w.h.call(
+    let (s, _) = w
+        .as_cm(
             Method::POST,
             "/v1/office/staff",
-            Some(&w.cm),
-            Some(&w.cm_token),
             Some(json!({"staff_id": "tanaka", "password": "pass-word-1"})),
         )
         .await;
@@ -324,26 +268,10 @@ async fn revoked_certificate_is_refused_on_the_next_request() {
     let mut w = world().await;
     w.set_date("2026-11-02").await;
     register_cm(&w).await;
-    let (s, _) =
-        w.h.call(
-            Method::GET,
-            &person("insurance-card"),
-            Some(&w.cm),
-            Some(&w.cm_token),
-            None,
-        )
-        .await;
+    let (s, _) = w.as_cm(Method::GET, &person("insurance-card"), None).await;
     assert_eq!(s, StatusCode::OK);
     w.h.revoked.revoke(w.cm.serial.clone());
-    let (s, v) =
-        w.h.call(
-            Method::GET,
-            &person("insurance-card"),
-            Some(&w.cm),
-            Some(&w.cm_token),
-            None,
-        )
-        .await;
+    let (s, v) = w.as_cm(Method::GET, &person("insurance-card"), None).await;
     assert_eq!(
         (s, v["code"].as_str()),
         (StatusCode::FORBIDDEN, Some("certificate-revoked"))
@@ -428,12 +356,10 @@ async fn ingest_rejects_bad_input_with_precise_problems_and_loses_nothing() {
 #[tokio::test]
 async fn bad_identifiers_in_paths_name_the_failed_check() {
     let w = world().await;
-    let (s, v) =
-        w.h.call(
+    let (s, v) = w
+        .as_cm(
             Method::GET,
             &format!("/v1/persons/141003/{AIKO}/classes/insurance-card"),
-            Some(&w.cm),
-            Some(&w.cm_token),
             None,
         )
         .await;
@@ -448,15 +374,7 @@ async fn bad_identifiers_in_paths_name_the_failed_check() {
             .contains("insurer number: check digit"),
         "{v}"
     );
-    let (s, v) =
-        w.h.call(
-            Method::GET,
-            &person("billing"),
-            Some(&w.cm),
-            Some(&w.cm_token),
-            None,
-        )
-        .await;
+    let (s, v) = w.as_cm(Method::GET, &person("billing"), None).await;
     assert_eq!(
         (s, v["code"].as_str()),
         (StatusCode::NOT_FOUND, Some("unknown-class"))
@@ -553,36 +471,16 @@ async fn care_plan_upload_by_its_creator_is_readable_by_the_registered_reader() 
     w.set_date("2026-11-02").await;
     register_cm(&w).await;
     let upload = json!({"table": "home-1", "content": {"goal": "walk to the station"}});
-    let (s, v) =
-        w.h.call(
-            Method::POST,
-            &person("home-care-plan"),
-            Some(&w.cm),
-            Some(&w.cm_token),
-            Some(upload),
-        )
+    let (s, v) = w
+        .as_cm(Method::POST, &person("home-care-plan"), Some(upload))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
-    let (s, v) =
-        w.h.call(
-            Method::GET,
-            &person("home-care-plan"),
-            Some(&w.cm),
-            Some(&w.cm_token),
-            None,
-        )
-        .await;
+    let (s, v) = w.as_cm(Method::GET, &person("home-care-plan"), None).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["records"][0]["document"]["table"], "home-1");
     let survey = json!({"content": {"x": 1}});
-    let (s, v) =
-        w.h.call(
-            Method::POST,
-            &person("certification-survey"),
-            Some(&w.cm),
-            Some(&w.cm_token),
-            Some(survey),
-        )
+    let (s, v) = w
+        .as_cm(Method::POST, &person("certification-survey"), Some(survey))
         .await;
     assert_eq!(
         (s, v["code"].as_str()),
@@ -594,25 +492,9 @@ async fn care_plan_upload_by_its_creator_is_readable_by_the_registered_reader() 
 async fn access_log_lists_every_decision_about_the_person() {
     let mut w = world().await;
     w.set_date("2026-11-02").await;
-    let _ =
-        w.h.call(
-            Method::GET,
-            &person("insurance-card"),
-            Some(&w.cm),
-            Some(&w.cm_token),
-            None,
-        )
-        .await;
+    let _ = w.as_cm(Method::GET, &person("insurance-card"), None).await;
     register_cm(&w).await;
-    let _ =
-        w.h.call(
-            Method::GET,
-            &person("insurance-card"),
-            Some(&w.cm),
-            Some(&w.cm_token),
-            None,
-        )
-        .await;
+    let _ = w.as_cm(Method::GET, &person("insurance-card"), None).await;
     let log = format!("/v1/persons/{YOKOHAMA_INSURER}/{AIKO}/access-log");
     let (s, v) = w.h.call(Method::GET, &log, Some(&w.city), None, None).await;
     assert_eq!(s, StatusCode::OK);

@@ -217,6 +217,18 @@ pub async fn world_on(h: Harness) -> World {
 }
 
 impl World {
+    /// A call by the care manager's signed-in administrator.
+    pub async fn as_cm(
+        &self,
+        method: Method,
+        uri: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        self.h
+            .call(method, uri, Some(&self.cm), Some(&self.cm_token), body)
+            .await
+    }
+
     /// Moves the platform clock and signs the office users in again (sessions last 8 hours).
     pub async fn set_date(&mut self, date: &str) {
         self.h.clock.set(at(date));

@@ -85,6 +85,20 @@ fn the_writer_names_row_column_and_character() {
     );
 }
 
+#[test]
+fn halfwidth_katakana_pairs_that_are_also_valid_utf8_decode_as_ms932() {
+    // ﾟｱ is DF B1 in MS932, which is also the valid UTF-8 of U+07F1; found by the round-trip
+    // property test in CI.
+    let bytes = encode_ms932("ﾟｱ").unwrap();
+    assert_eq!(bytes, [0xDF, 0xB1]);
+    assert_eq!(decode_ms932(&bytes).unwrap(), "ﾟｱ");
+    let utf8_japanese = "あい".as_bytes();
+    assert!(matches!(
+        decode_ms932(utf8_japanese),
+        Err(DecodeError::Utf8 { offset: 0, line: 1 })
+    ));
+}
+
 const POOL: &[char] = &[
     'a', 'Z', '0', ' ', ',', '"', '\r', '\n', 'あ', 'ア', 'ｱ', 'ﾟ', '漢', '髙', '﨑', '①', 'ⅰ',
     '～', '－', '∥', '￥', '・', 'ー', '　', '㈱', '≒',

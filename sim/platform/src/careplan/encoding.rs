@@ -123,10 +123,14 @@ pub(crate) fn decode_lenient(bytes: &[u8]) -> (String, Vec<DecodeError>) {
         }
         None => (bytes, 0),
     };
+    // Bytes that are valid UTF-8 are taken as UTF-8 only if they hold a character of three or
+    // more UTF-8 bytes (U+0800 and up, where all Japanese text lives): pairs of half-width
+    // katakana in MS932 (e.g. ﾟｱ = DF B1) are also valid two-byte UTF-8, and must stay MS932.
     let utf8 = body
         .iter()
         .position(|b| !b.is_ascii())
-        .and_then(|first| Some((first, std::str::from_utf8(body).ok()?)));
+        .and_then(|first| Some((first, std::str::from_utf8(body).ok()?)))
+        .filter(|(_, text)| text.chars().any(|c| u32::from(c) >= 0x800));
     if let Some((first, text)) = utf8 {
         let offset = base + first;
         issues.push(DecodeError::Utf8 {

@@ -10,14 +10,17 @@
 //! organisation  = municipality-code         ; role municipality (6 digits, check digit)
 //!               / care-office-number        ; care-management, care-service, facility (10)
 //!               / medical-institution-code  ; medical-institution (10 digits)
-//!               / "-"                       ; operator: no organisation
+//!               / "-"                       ; operator, person: no organisation
 //! terminal      = alnum *31( alnum / "-" / "." / "_" )  ; 1-32 ASCII characters
 //! alnum         = %x30-39 / %x41-5A / %x61-7A
 //! ```
 //!
 //! The prefix and version are lower case and matched exactly; the terminal id is
 //! case-sensitive. The longest URI is 86 characters. Persons and representatives never get a
-//! client certificate (they act through the マイナポータル mock), so their roles are refused.
+//! client certificate of their own: they reach the platform through the マイナポータル relay
+//! (PMH), whose certificate names the role `person` with no organisation (`person:-:<terminal>`)
+//! and which proves each person or representative with their own card per session. The role
+//! `representative` is therefore refused in a certificate.
 //! Organisation numbers are validated with their check digits by `kiban_core::id`.
 //!
 //! [`ClientIdentity::from_der`] is the single parser of a presented certificate; every way a
@@ -76,10 +79,10 @@ pub enum PrincipalError {
     FieldCount { found: usize },
     /// The role is not in the vocabulary.
     #[error(
-        "unknown role {found:?}; expected one of: municipality, care-management, care-service, facility, medical-institution, operator"
+        "unknown role {found:?}; expected one of: municipality, care-management, care-service, facility, medical-institution, operator, person"
     )]
     UnknownRole { found: String },
-    /// A role that acts without a client certificate (person, representative).
+    /// A role that acts without a client certificate of its own (representative).
     #[error("role {role} does not get a client certificate")]
     RoleWithoutCertificate { role: Role },
     /// The organisation number of the role is invalid.
@@ -115,7 +118,7 @@ pub enum Organisation {
     CareOffice(CareOfficeNumber),
     /// 医療機関コード of a medical institution acting as a deemed care office.
     MedicalInstitution(MedicalInstitutionCode),
-    /// The operator (国保中央会 / 国保連) has no organisation number.
+    /// The operator (国保中央会 / 国保連) and the マイナポータル relay have no organisation number.
     None,
 }
 
@@ -126,14 +129,12 @@ impl Organisation {
             r.map_err(|source| PrincipalError::Organisation { role, source })
         };
         match role {
-            Role::Operator if text == "-" => Ok(Organisation::None),
-            Role::Operator => Err(PrincipalError::UnexpectedOrganisation {
+            Role::Operator | Role::Person if text == "-" => Ok(Organisation::None),
+            Role::Operator | Role::Person => Err(PrincipalError::UnexpectedOrganisation {
                 role,
                 found: excerpt(text),
             }),
-            Role::Person | Role::Representative => {
-                Err(PrincipalError::RoleWithoutCertificate { role })
-            }
+            Role::Representative => Err(PrincipalError::RoleWithoutCertificate { role }),
             _ if text == "-" => Err(PrincipalError::MissingOrganisation { role }),
             Role::Municipality => id(MunicipalityCode::parse(text).map(Organisation::Municipality)),
             Role::CareManagement | Role::CareService | Role::Facility => {
@@ -149,7 +150,7 @@ impl Organisation {
     pub fn fits(&self, role: Role) -> bool {
         matches!(
             (role, self),
-            (Role::Operator, Organisation::None)
+            (Role::Operator | Role::Person, Organisation::None)
                 | (Role::Municipality, Organisation::Municipality(_))
                 | (
                     Role::CareManagement | Role::CareService | Role::Facility,
@@ -242,7 +243,7 @@ impl Principal {
         organisation: Organisation,
         terminal: TerminalId,
     ) -> Result<Principal, PrincipalError> {
-        if matches!(role, Role::Person | Role::Representative) {
+        if role == Role::Representative {
             return Err(PrincipalError::RoleWithoutCertificate { role });
         }
         // A number of another kind is re-read as the role's kind: either it is also valid
@@ -469,8 +470,11 @@ mod tests {
             ("urn:kiban:principal:v1:doctor:-:a", |e| {
                 matches!(e, E::UnknownRole { .. })
             }),
-            ("urn:kiban:principal:v1:person:-:a", |e| {
-                matches!(e, E::RoleWithoutCertificate { role: Role::Person })
+            ("urn:kiban:principal:v1:representative:-:a", |e| {
+                matches!(e, E::RoleWithoutCertificate { role: Role::Representative })
+            }),
+            ("urn:kiban:principal:v1:person:131016:a", |e| {
+                matches!(e, E::UnexpectedOrganisation { role: Role::Person, .. })
             }),
             ("urn:kiban:principal:v1:care-service:2875104528:a", |e| {
                 matches!(

@@ -120,9 +120,9 @@ fn parse_role(text: &str) -> Result<Role, String> {
     let role: Role = text
         .parse()
         .map_err(|e: kiban_core::vocab::UnknownTerm| e.to_string())?;
-    if matches!(role, Role::Person | Role::Representative) {
+    if role == Role::Representative {
         return Err(format!(
-            "role {role} does not get a client certificate (persons act through the マイナポータル mock)"
+            "role {role} does not get a client certificate (representatives sign in with their own card through the マイナポータル relay, role person)"
         ));
     }
     Ok(role)
@@ -303,15 +303,16 @@ fn principal(
     let flag = match role {
         Role::Municipality => "--municipality",
         Role::MedicalInstitution => "--medical-institution",
-        Role::Operator => "none",
+        Role::Operator | Role::Person => "none",
         _ => "--office",
     };
+    let unorganised = matches!(role, Role::Operator | Role::Person);
     let organisation = match given[..] {
-        [] if role == Role::Operator => Organisation::None,
+        [] if unorganised => Organisation::None,
         [] => return Err(usage(format!("role {role} needs {flag}"))),
-        [one] if role != Role::Operator && one.fits(role) => one,
-        _ if role == Role::Operator => {
-            return Err(usage("role operator takes no organisation flag".to_owned()));
+        [one] if !unorganised && one.fits(role) => one,
+        _ if unorganised => {
+            return Err(usage(format!("role {role} takes no organisation flag")));
         }
         _ => {
             return Err(usage(format!(
@@ -358,7 +359,13 @@ mod tests {
     #[test]
     fn roles_without_certificates_are_refused_at_parse_time() {
         assert!(parse_role("care-service").is_ok());
-        assert!(parse_role("person").unwrap_err().contains("does not get"));
+        // `person` is the マイナポータル relay's certificate; representatives have none.
+        assert!(parse_role("person").is_ok());
+        assert!(
+            parse_role("representative")
+                .unwrap_err()
+                .contains("does not get")
+        );
         assert!(
             parse_role("doctor")
                 .unwrap_err()
@@ -373,7 +380,10 @@ mod tests {
         let city = Some(MunicipalityCode::parse("141003").unwrap());
         assert!(principal(Some(Role::CareService), office, None, None, t()).is_ok());
         assert!(principal(Some(Role::Operator), None, None, None, t()).is_ok());
+        let relay = principal(Some(Role::Person), None, None, None, t()).unwrap();
+        assert_eq!(relay.to_string(), "urn:kiban:principal:v1:person:-:t1");
         for (role, o, m) in [
+            (Role::Person, office, None),
             (Role::CareService, None, None),
             (Role::CareService, None, city),
             (Role::CareService, office, city),

@@ -324,8 +324,34 @@ fn bad_input_exits_2_with_the_reason() {
         stderr(&bad_terminal)
     );
 
-    let person = kiban(&pki, &["issue", "--role", "person", "--terminal", "t"]);
-    assert_eq!(person.status.code(), Some(2));
+    let representative = kiban(
+        &pki,
+        &["issue", "--role", "representative", "--terminal", "t"],
+    );
+    assert_eq!(representative.status.code(), Some(2));
+    assert!(
+        stderr(&representative).contains("does not get a client certificate"),
+        "{}",
+        stderr(&representative)
+    );
+    // `person` is the マイナポータル relay, which takes no organisation.
+    let relay = kiban(
+        &pki,
+        &[
+            "issue",
+            "--role",
+            "person",
+            "--office",
+            OFFICE,
+            "--terminal",
+            "pmh",
+        ],
+    );
+    assert_eq!(relay.status.code(), Some(2));
+    succeeded(kiban(
+        &pki,
+        &["issue", "--role", "person", "--terminal", "pmh"],
+    ));
 
     succeeded(kiban(
         &pki,

@@ -22,6 +22,8 @@ pub struct ApiError {
     pub code: &'static str,
     /// What went wrong, for a human; never contains personal data.
     pub detail: String,
+    /// Extension members (RFC 9457 §3.2) added to the problem body, e.g. `findings`.
+    pub extensions: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 /// The problem+json body (RFC 9457) plus kiban's `code` member.
@@ -49,7 +51,17 @@ impl ApiError {
             status,
             code,
             detail: detail.into(),
+            extensions: None,
         }
+    }
+
+    /// Adds an extension member to the problem body (the standard members cannot be
+    /// replaced: an extension named like one is ignored).
+    pub fn with_extension(mut self, member: &str, value: serde_json::Value) -> ApiError {
+        self.extensions
+            .get_or_insert_with(Default::default)
+            .insert(member.to_owned(), value);
+        self
     }
 
     /// A refusal by the decision function.
@@ -154,7 +166,24 @@ impl std::error::Error for ApiError {}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, Json(self.problem())).into_response();
+        let mut response = match &self.extensions {
+            None => (self.status, Json(self.problem())).into_response(),
+            Some(extensions) => {
+                let mut body = serde_json::to_value(self.problem())
+                    .ok()
+                    .and_then(|v| match v {
+                        serde_json::Value::Object(map) => Some(map),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                for (member, value) in extensions.iter() {
+                    if !body.contains_key(member) {
+                        body.insert(member.clone(), value.clone());
+                    }
+                }
+                (self.status, Json(body)).into_response()
+            }
+        };
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));

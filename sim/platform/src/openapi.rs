@@ -41,7 +41,11 @@ use crate::model::*;
         inbox,
         ack,
         issue_nonce,
-        verify_identity
+        verify_identity,
+        careplan_upload,
+        careplan_inbox,
+        careplan_fetch,
+        careplan_ack
     ),
     components(schemas(
         Problem,

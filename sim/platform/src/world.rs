@@ -29,6 +29,7 @@ pub(crate) struct World {
     pub(crate) agents: HashMap<String, AgentId>,
     pub(crate) staff: HashMap<(Organisation, String), StaffRow>,
     pub(crate) last_inbox_id: u64,
+    pub(crate) last_exchange_id: u64,
 }
 
 impl World {
@@ -45,6 +46,7 @@ impl World {
             agents: HashMap::new(),
             staff: HashMap::new(),
             last_inbox_id: 0,
+            last_exchange_id: 0,
         }
     }
 
@@ -52,6 +54,7 @@ impl World {
     pub(crate) fn from_snapshot(rules: Rules, snapshot: Snapshot) -> Result<World, ViewError> {
         let mut world = World::new(rules);
         world.last_inbox_id = snapshot.last_inbox_id;
+        world.last_exchange_id = snapshot.last_exchange_id;
         let mut changes = Vec::new();
         changes.extend(
             snapshot
@@ -137,7 +140,13 @@ impl World {
                 self.view.set_consent(PersonId(*person), *consent)?
             }
             Change::Inbox(row) => self.last_inbox_id = self.last_inbox_id.max(row.id),
-            Change::ConsentReceipt(_) | Change::Record(_) | Change::InboxAck { .. } => {}
+            Change::ExchangeFile(row) => {
+                self.last_exchange_id = self.last_exchange_id.max(row.info.id);
+            }
+            Change::ConsentReceipt(_)
+            | Change::Record(_)
+            | Change::InboxAck { .. }
+            | Change::ExchangeAck { .. } => {}
             Change::Registration {
                 person,
                 office,

@@ -212,6 +212,26 @@ pub const ROUTES: &[RouteSpec] = &[
         path: "/v1/persons/{insurer}/{insured}/activity",
         roles: OFFICES,
     },
+    RouteSpec {
+        method: "PUT",
+        path: "/v1/careplan/files/{name}",
+        roles: crate::platform::exchange::EXCHANGE_ROLES,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/careplan/files/by-id/{id}",
+        roles: crate::platform::exchange::EXCHANGE_ROLES,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/careplan/inbox",
+        roles: crate::platform::exchange::EXCHANGE_ROLES,
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/careplan/inbox/{id}/ack",
+        roles: crate::platform::exchange::EXCHANGE_ROLES,
+    },
 ];
 
 /// The router with every route, limits and problem+json fallbacks.
@@ -263,6 +283,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/submissions", post(submit))
         .route("/v1/municipality/inbox", get(inbox))
         .route("/v1/municipality/inbox/{id}/ack", post(ack))
+        .merge(exchange::routes())
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -885,8 +906,11 @@ fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
         })
 }
 
+mod exchange;
+
 /// The handlers, for the OpenAPI document.
 pub(crate) mod paths {
+    pub(crate) use super::exchange::paths::*;
     pub(crate) use super::{
         __path_access_log, __path_ack, __path_consent_receipts, __path_create_staff,
         __path_disable_staff, __path_end_registration, __path_healthz, __path_inbox, __path_ingest,

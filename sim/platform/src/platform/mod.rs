@@ -6,6 +6,8 @@
 //! Writes hold the world's write lock across the commit, so ids are assigned in commit
 //! order and the in-memory view never runs ahead of the store. Reads hold the read lock.
 
+pub mod exchange;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 

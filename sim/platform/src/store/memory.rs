@@ -2,13 +2,14 @@
 //! throwaway runs. Rows live in ordered maps so iteration order is deterministic.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::sync::Mutex;
 
 use kiban_core::vocab::InfoClass;
 
 use super::{
-    AuditEvent, Change, Commit, ConsentReceiptRow, IdempotencyRow, RecordRow, Snapshot, Store,
-    StoreError,
+    AuditEvent, Change, Commit, ConsentReceiptRow, ExchangeFileInfo, ExchangeFileRow,
+    IdempotencyRow, RecordRow, Snapshot, Store, StoreError,
 };
 
 /// Rows in memory, behind one lock (a commit is atomic because it holds it).
@@ -31,6 +32,8 @@ struct State {
     records: Vec<RecordRow>,
     idempotency: BTreeMap<(String, String), IdempotencyRow>,
     inbox: BTreeMap<u64, super::InboxRow>,
+    exchange: BTreeMap<u64, ExchangeFileRow>,
+    exchange_names: BTreeMap<(String, String), u64>,
     audit: Vec<AuditEvent>,
 }
 
@@ -69,6 +72,7 @@ impl Store for MemoryStore {
                 .map(|((a, p), r)| (a.clone(), *p, *r))
                 .collect(),
             last_inbox_id: s.inbox.keys().next_back().copied().unwrap_or(0),
+            last_exchange_id: s.exchange.keys().next_back().copied().unwrap_or(0),
         })
     }
 
@@ -115,6 +119,19 @@ impl Store for MemoryStore {
                 Change::InboxAck { id, at } => {
                     if let Some(row) = s.inbox.get_mut(&id) {
                         row.acked_at.get_or_insert(at);
+                    }
+                }
+                Change::ExchangeFile(row) => {
+                    // Like SQLite's UNIQUE (sender, name): the first file under a name stays.
+                    let key = (row.info.sender.clone(), row.info.name.clone());
+                    if let Entry::Vacant(slot) = s.exchange_names.entry(key) {
+                        slot.insert(row.info.id);
+                        s.exchange.insert(row.info.id, row);
+                    }
+                }
+                Change::ExchangeAck { id, at } => {
+                    if let Some(row) = s.exchange.get_mut(&id) {
+                        row.info.acked_at.get_or_insert(at);
                     }
                 }
             }
@@ -179,5 +196,38 @@ impl Store for MemoryStore {
             e.entry.get("person").and_then(|p| p.as_u64()) == Some(u64::from(person))
         };
         Ok(self.lock().audit.iter().filter(about).cloned().collect())
+    }
+
+    fn exchange_pending(
+        &self,
+        receiver: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<ExchangeFileInfo>, StoreError> {
+        let s = self.lock();
+        let rows = s.exchange.range(after.saturating_add(1)..).map(|(_, r)| r);
+        Ok(rows
+            .filter(|r| r.info.receiver == receiver && r.info.acked_at.is_none())
+            .take(limit)
+            .map(|r| r.info.clone())
+            .collect())
+    }
+
+    fn exchange_info(&self, id: u64) -> Result<Option<ExchangeFileInfo>, StoreError> {
+        Ok(self.lock().exchange.get(&id).map(|r| r.info.clone()))
+    }
+
+    fn exchange_by_name(
+        &self,
+        sender: &str,
+        name: &str,
+    ) -> Result<Option<ExchangeFileInfo>, StoreError> {
+        let s = self.lock();
+        let id = s.exchange_names.get(&(sender.to_owned(), name.to_owned()));
+        Ok(id.and_then(|id| s.exchange.get(id)).map(|r| r.info.clone()))
+    }
+
+    fn exchange_file(&self, id: u64) -> Result<Option<ExchangeFileRow>, StoreError> {
+        Ok(self.lock().exchange.get(&id).cloned())
     }
 }

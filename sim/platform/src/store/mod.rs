@@ -178,6 +178,39 @@ pub struct InboxRow {
     pub body: serde_json::Value,
 }
 
+/// What the platform knows about a stored care-plan exchange file (ケアプランデータ連携),
+/// without its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExchangeFileInfo {
+    /// Platform-wide file id, assigned in commit order from 1.
+    pub id: u64,
+    /// The standard's file name (validated by `careplan::FileName::parse`, so ASCII).
+    pub name: String,
+    /// The file-name prefix (`UPPLAN`, `UPJSK`, …).
+    pub kind: String,
+    /// The sending office's 事業所番号.
+    pub sender: String,
+    /// The receiving office's 事業所番号.
+    pub receiver: String,
+    /// When the platform stored it.
+    pub received_at: Timestamp,
+    /// When the receiver acknowledged it.
+    pub acked_at: Option<Timestamp>,
+    /// Size of the content in bytes.
+    pub size: u64,
+    /// SHA-256 of the content, lower-case hex.
+    pub sha256: String,
+}
+
+/// A stored care-plan exchange file: its description and the exact bytes received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExchangeFileRow {
+    /// Everything but the content.
+    pub info: ExchangeFileInfo,
+    /// The content as received (MS932 CSV).
+    pub body: Vec<u8>,
+}
+
 /// One audited event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEvent {
@@ -222,6 +255,10 @@ pub enum Change {
     Inbox(InboxRow),
     /// Acknowledge an inbox message.
     InboxAck { id: u64, at: Timestamp },
+    /// Store a care-plan exchange file (its `(sender, name)` is new; the platform checks).
+    ExchangeFile(ExchangeFileRow),
+    /// The receiver acknowledged an exchange file (the first acknowledgement counts).
+    ExchangeAck { id: u64, at: Timestamp },
 }
 
 /// Everything one write changes, applied atomically.
@@ -254,6 +291,8 @@ pub struct Snapshot {
     pub representations: Vec<(String, u32, Representation)>,
     /// The highest inbox message id used (0 when none).
     pub last_inbox_id: u64,
+    /// The highest exchange file id used (0 when none).
+    pub last_exchange_id: u64,
 }
 
 /// Durable (or not) storage of the platform's rows.
@@ -281,6 +320,24 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Audit events about one person (entries whose `person` member is `person`), oldest
     /// first: the person's access log.
     fn audit_for_person(&self, person: u32) -> Result<Vec<AuditEvent>, StoreError>;
+    /// Unacknowledged exchange files for the office `receiver` with id above `after`,
+    /// oldest first, at most `limit` (without content).
+    fn exchange_pending(
+        &self,
+        receiver: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<ExchangeFileInfo>, StoreError>;
+    /// One exchange file's description.
+    fn exchange_info(&self, id: u64) -> Result<Option<ExchangeFileInfo>, StoreError>;
+    /// The exchange file `sender` sent under `name`, if any (without content).
+    fn exchange_by_name(
+        &self,
+        sender: &str,
+        name: &str,
+    ) -> Result<Option<ExchangeFileInfo>, StoreError>;
+    /// One exchange file with its content.
+    fn exchange_file(&self, id: u64) -> Result<Option<ExchangeFileRow>, StoreError>;
 }
 
 /// The audit kinds, as stored.

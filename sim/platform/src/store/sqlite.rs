@@ -14,8 +14,9 @@ use kiban_core::vocab::{InfoClass, Role};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{
-    AuditEvent, Change, Commit, ConsentReceiptRow, IdempotencyRow, InboxRow, MunicipalityRow,
-    OfficeRow, PersonRow, RecordRow, Snapshot, StaffRow, Store, StoreError,
+    AuditEvent, Change, Commit, ConsentReceiptRow, ExchangeFileInfo, ExchangeFileRow,
+    IdempotencyRow, InboxRow, MunicipalityRow, OfficeRow, PersonRow, RecordRow, Snapshot, StaffRow,
+    Store, StoreError,
 };
 
 /// File name of the database inside the data folder.
@@ -62,6 +63,13 @@ CREATE TABLE inbox (
     sender TEXT NOT NULL, person INTEGER NOT NULL, submitted_at INTEGER NOT NULL, acked_at INTEGER,
     body TEXT NOT NULL);
 CREATE INDEX inbox_pending ON inbox (municipality, id) WHERE acked_at IS NULL;
+"#,
+    r#"
+CREATE TABLE exchange_file (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, sender TEXT NOT NULL,
+    receiver TEXT NOT NULL, received_at INTEGER NOT NULL, acked_at INTEGER,
+    size INTEGER NOT NULL, sha256 TEXT NOT NULL, body BLOB NOT NULL, UNIQUE (sender, name));
+CREATE INDEX exchange_file_pending ON exchange_file (receiver, id) WHERE acked_at IS NULL;
 "#,
 ];
 
@@ -264,8 +272,50 @@ fn apply(tx: &Transaction<'_>, change: &Change) -> rusqlite::Result<()> {
             "UPDATE inbox SET acked_at = ?2 WHERE id = ?1 AND acked_at IS NULL",
             params![i64::try_from(*id).unwrap_or(i64::MAX), ts(*at)],
         ),
+        Change::ExchangeFile(row) => {
+            let i = &row.info;
+            tx.execute(
+                "INSERT INTO exchange_file (id, name, kind, sender, receiver, received_at, acked_at, size, sha256, body) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    i64::try_from(i.id).unwrap_or(i64::MAX),
+                    i.name,
+                    i.kind,
+                    i.sender,
+                    i.receiver,
+                    ts(i.received_at),
+                    i.acked_at.map(ts),
+                    i64::try_from(i.size).unwrap_or(i64::MAX),
+                    i.sha256,
+                    row.body
+                ],
+            )
+        }
+        Change::ExchangeAck { id, at } => tx.execute(
+            "UPDATE exchange_file SET acked_at = ?2 WHERE id = ?1 AND acked_at IS NULL",
+            params![i64::try_from(*id).unwrap_or(i64::MAX), ts(*at)],
+        ),
     }
     .map(drop)
+}
+
+/// The columns [`exchange_info_row`] reads, in order.
+const EXCHANGE_INFO: &str =
+    "id, name, kind, sender, receiver, received_at, acked_at, size, sha256";
+
+fn exchange_info_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExchangeFileInfo> {
+    let unsigned = |value: i64, what| u64::try_from(value).map_err(|_| corrupt(what, "(negative)"));
+    Ok(ExchangeFileInfo {
+        id: unsigned(r.get(0)?, "exchange file id")?,
+        name: r.get(1)?,
+        kind: r.get(2)?,
+        sender: r.get(3)?,
+        receiver: r.get(4)?,
+        received_at: from_ts(r.get(5)?),
+        acked_at: r.get::<_, Option<i64>>(6)?.map(from_ts),
+        size: unsigned(r.get(7)?, "exchange file size")?,
+        sha256: r.get(8)?,
+    })
 }
 
 fn inbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InboxRow> {
@@ -409,6 +459,10 @@ impl Store for SqliteStore {
             .collect::<Result<Vec<_>, _>>()?;
         let last_inbox: i64 =
             conn.query_row("SELECT COALESCE(MAX(id), 0) FROM inbox", [], |r| r.get(0))?;
+        let last_exchange: i64 =
+            conn.query_row("SELECT COALESCE(MAX(id), 0) FROM exchange_file", [], |r| {
+                r.get(0)
+            })?;
         Ok(Snapshot {
             municipalities,
             offices,
@@ -418,6 +472,7 @@ impl Store for SqliteStore {
             registrations,
             representations,
             last_inbox_id: u64::try_from(last_inbox).unwrap_or(0),
+            last_exchange_id: u64::try_from(last_exchange).unwrap_or(0),
         })
     }
 
@@ -562,5 +617,69 @@ impl Store for SqliteStore {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn exchange_pending(
+        &self,
+        receiver: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<ExchangeFileInfo>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {EXCHANGE_INFO} FROM exchange_file \
+             WHERE receiver = ?1 AND id > ?2 AND acked_at IS NULL ORDER BY id LIMIT ?3"
+        ))?;
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![receiver, after, limit], exchange_info_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn exchange_info(&self, id: u64) -> Result<Option<ExchangeFileInfo>, StoreError> {
+        let conn = self.lock();
+        let row = conn
+            .query_row(
+                &format!("SELECT {EXCHANGE_INFO} FROM exchange_file WHERE id = ?1"),
+                params![i64::try_from(id).unwrap_or(i64::MAX)],
+                exchange_info_row,
+            )
+            .optional()?;
+        Ok(row)
+    }
+
+    fn exchange_by_name(
+        &self,
+        sender: &str,
+        name: &str,
+    ) -> Result<Option<ExchangeFileInfo>, StoreError> {
+        let conn = self.lock();
+        let row = conn
+            .query_row(
+                &format!(
+                    "SELECT {EXCHANGE_INFO} FROM exchange_file WHERE sender = ?1 AND name = ?2"
+                ),
+                params![sender, name],
+                exchange_info_row,
+            )
+            .optional()?;
+        Ok(row)
+    }
+
+    fn exchange_file(&self, id: u64) -> Result<Option<ExchangeFileRow>, StoreError> {
+        let conn = self.lock();
+        let row = conn
+            .query_row(
+                &format!("SELECT {EXCHANGE_INFO}, body FROM exchange_file WHERE id = ?1"),
+                params![i64::try_from(id).unwrap_or(i64::MAX)],
+                |r| {
+                    Ok(ExchangeFileRow {
+                        info: exchange_info_row(r)?,
+                        body: r.get(9)?,
+                    })
+                },
+            )
+            .optional()?;
+        Ok(row)
     }
 }

@@ -312,3 +312,88 @@ pub async fn post_with_key(
     request.extensions_mut().insert(who.clone());
     h.send(request).await
 }
+
+/// A harness over a given store (a `SqliteStore` in a temporary folder, for restarts), with
+/// the clock at `now`.
+pub fn harness_on_store(store: Arc<dyn kiban_platform::store::Store>, now: Timestamp) -> Harness {
+    let clock = Arc::new(ManualClock::new(now));
+    let revoked = Arc::new(RevokedSerials::default());
+    let config = PlatformConfig {
+        sim_clock: true,
+        kdf: KdfCost::TestOnly,
+        ..PlatformConfig::standard()
+    };
+    let platform = Platform::open(store, clock.clone(), revoked.clone(), config).unwrap();
+    let state = AppState {
+        platform: Arc::new(platform),
+        sim_clock: Some(clock.clone()),
+        metrics: Arc::new(Metrics::default()),
+        jlis: None,
+    };
+    Harness {
+        app: router(state),
+        clock,
+        revoked,
+        next_serial: std::cell::Cell::new(1),
+    }
+}
+
+/// A response with its raw body: status, headers and bytes.
+pub struct RawResponse {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub bytes: Vec<u8>,
+}
+
+impl RawResponse {
+    /// The body as JSON (`Null` when it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.bytes).unwrap_or(Value::Null)
+    }
+}
+
+/// Sends raw bytes (any media type, or none) and returns the raw response; every 4xx/5xx
+/// must still be problem+json.
+pub async fn send_raw(
+    h: &Harness,
+    method: Method,
+    uri: &str,
+    who: Option<&ClientIdentity>,
+    token: Option<&str>,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+) -> RawResponse {
+    let mut request = Request::builder().method(method).uri(uri);
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    if let Some(content_type) = content_type {
+        request = request.header(header::CONTENT_TYPE, content_type);
+    }
+    let mut request = request.body(Body::from(body)).unwrap();
+    if let Some(who) = who {
+        request.extensions_mut().insert(who.clone());
+    }
+    let response = h.app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    if status.is_client_error() || status.is_server_error() {
+        assert_eq!(
+            headers.get(header::CONTENT_TYPE).map(|v| v.as_bytes()),
+            Some(&b"application/problem+json"[..]),
+            "{status} without problem+json"
+        );
+    }
+    RawResponse {
+        status,
+        headers,
+        bytes,
+    }
+}

@@ -379,6 +379,11 @@ impl View {
             .ok_or(ViewError::NoRegistration)
     }
 
+    /// The period during which `agent` may act for `person`, if any.
+    pub fn representation_of(&self, agent: AgentId, person: PersonId) -> Option<Representation> {
+        self.representations.get(&(agent, person)).copied()
+    }
+
     /// Lets `agent` act for `person` during `representation`.
     pub fn represent(
         &mut self,

@@ -26,6 +26,11 @@ pub struct ApiError {
     pub extensions: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
+/// The stable code of a problem answer, attached to the response's extensions so
+/// middleware (metrics) can count refusals without parsing bodies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProblemCode(pub &'static str);
+
 /// The problem+json body (RFC 9457) plus kiban's `code` member.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
@@ -187,6 +192,7 @@ impl IntoResponse for ApiError {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        response.extensions_mut().insert(ProblemCode(self.code));
         response
     }
 }

@@ -86,6 +86,34 @@ pub struct JlisStatus {
     pub link: Option<String>,
 }
 
+impl JlisStatus {
+    /// The card link when J-LIS says the certificate is valid now; otherwise the refusal
+    /// naming why (`card-revoked`, `card-suspended`, `card-expired`), or `jlis-unavailable`
+    /// when J-LIS said valid but named no link.
+    pub fn valid_link(&self) -> Result<&str, ApiError> {
+        match (self.status.as_str(), &self.link) {
+            ("valid", Some(link)) => Ok(link),
+            ("valid", None) => Err(ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "jlis-unavailable",
+                "J-LIS confirmed the card but named no link",
+            )),
+            ("revoked", _) => Err(ApiError::forbidden(
+                "card-revoked",
+                "J-LIS reports the card certificate revoked",
+            )),
+            ("suspended", _) => Err(ApiError::forbidden(
+                "card-suspended",
+                "J-LIS reports the card suspended (reported lost)",
+            )),
+            _ => Err(ApiError::forbidden(
+                "card-expired",
+                "J-LIS reports the card certificate expired",
+            )),
+        }
+    }
+}
+
 /// Checks a card certificate against the J-LIS CA at `now` and the signature over `nonce`.
 pub fn check_assertion(
     jlis_ca: &[u8],

@@ -93,6 +93,7 @@ struct ApiDoc;
 /// The document, with `x-kiban-roles` on every operation.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
+    doc.merge(crate::api::PortalDoc::openapi());
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     for route in ROUTES {
         let Some(item) = doc.paths.paths.get_mut(route.path) else {

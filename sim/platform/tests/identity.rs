@@ -8,54 +8,13 @@ mod support;
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as B64;
-use kiban_certs::{CardSerial, JlisCa, KeyAlgorithm, Validity};
+use kiban_certs::{JlisCa, KeyAlgorithm};
 use kiban_platform::identity::JlisClient;
-use ring::rand::SystemRandom;
-use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair};
 use serde_json::{Value, json};
+use support::card::Card;
 use support::*;
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-/// A virtual card: its certificate (DER) and key pair.
-struct Card {
-    cert: Vec<u8>,
-    key: EcdsaKeyPair,
-}
-
-impl Card {
-    fn issue(ca: &JlisCa, serial: &str) -> Card {
-        let issued = ca
-            .issue_card(
-                &CardSerial::parse(serial).unwrap(),
-                Validity::days_from(at("2026-01-01"), 3650),
-            )
-            .unwrap();
-        let pkcs8 = match issued.private_key() {
-            rustls::pki_types::PrivateKeyDer::Pkcs8(k) => k.secret_pkcs8_der().to_vec(),
-            other => panic!("unexpected key type {other:?}"),
-        };
-        let key = EcdsaKeyPair::from_pkcs8(
-            &ECDSA_P256_SHA256_ASN1_SIGNING,
-            &pkcs8,
-            &SystemRandom::new(),
-        )
-        .unwrap();
-        Card {
-            cert: issued.der().to_vec(),
-            key,
-        }
-    }
-
-    /// The reader's assertion over `nonce` (base64 as the platform sent it).
-    fn assert(&self, nonce: &str) -> Value {
-        let bytes = B64.decode(nonce).unwrap();
-        let signature = self.key.sign(&SystemRandom::new(), &bytes).unwrap();
-        json!({"nonce": nonce, "card_certificate": B64.encode(&self.cert), "signature": B64.encode(signature.as_ref()), "method": "pin"})
-    }
-}
 
 struct Fixture {
     w: World,

@@ -31,6 +31,7 @@ fn caller(role: Role, org: &str, serial: u8) -> Caller {
     Caller {
         identity,
         staff: None,
+        holder: None,
     }
 }
 

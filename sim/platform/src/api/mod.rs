@@ -8,7 +8,6 @@
 //! roles; a test checks that the router, the table and the document agree.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
@@ -26,6 +25,12 @@ use crate::error::ApiError;
 use crate::model::*;
 use crate::platform::{Caller, Platform};
 
+mod metrics;
+mod portal;
+
+pub use metrics::Metrics;
+pub(crate) use portal::PortalDoc;
+
 /// Largest request body accepted, in bytes (a full ingest batch fits).
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
@@ -42,12 +47,6 @@ pub struct AppState {
     pub jlis: Option<crate::identity::JlisClient>,
 }
 
-/// Counters exported at `/metrics`.
-#[derive(Debug, Default)]
-pub struct Metrics {
-    requests: AtomicU64,
-    refused: AtomicU64,
-}
 
 /// One row of the route table.
 #[derive(Debug, Clone, Copy)]
@@ -73,6 +72,17 @@ const READERS: &[Role] = &[
     Role::Facility,
     Role::MedicalInstitution,
     Role::Operator,
+    Role::Person,
+];
+/// The insurer and the person (or representative) through the マイナポータル relay.
+const INSURER_AND_PERSON: &[Role] = &[Role::Municipality, Role::Person];
+/// Everyone who presents My Number cards: offices and the マイナポータル relay.
+const CARD_READERS: &[Role] = &[
+    Role::CareManagement,
+    Role::CareService,
+    Role::Facility,
+    Role::MedicalInstitution,
+    Role::Person,
 ];
 
 /// Every route of the API.
@@ -156,17 +166,42 @@ pub const ROUTES: &[RouteSpec] = &[
     RouteSpec {
         method: "DELETE",
         path: "/v1/persons/{insurer}/{insured}/consent",
-        roles: &[Role::Municipality],
+        roles: INSURER_AND_PERSON,
     },
     RouteSpec {
         method: "GET",
         path: "/v1/persons/{insurer}/{insured}/consent-receipts",
-        roles: &[Role::Municipality],
+        roles: INSURER_AND_PERSON,
     },
     RouteSpec {
         method: "GET",
         path: "/v1/persons/{insurer}/{insured}/access-log",
+        roles: INSURER_AND_PERSON,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/persons/{insurer}/{insured}/representatives",
+        roles: INSURER_AND_PERSON,
+    },
+    RouteSpec {
+        method: "PUT",
+        path: "/v1/persons/{insurer}/{insured}/representatives/{agent}",
         roles: &[Role::Municipality],
+    },
+    RouteSpec {
+        method: "DELETE",
+        path: "/v1/persons/{insurer}/{insured}/representatives/{agent}",
+        roles: INSURER_AND_PERSON,
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/portal/session",
+        roles: &[Role::Person],
+    },
+    RouteSpec {
+        method: "DELETE",
+        path: "/v1/portal/session",
+        roles: &[Role::Person],
     },
     RouteSpec {
         method: "PUT",
@@ -181,7 +216,7 @@ pub const ROUTES: &[RouteSpec] = &[
     RouteSpec {
         method: "POST",
         path: "/v1/identity/nonce",
-        roles: OFFICES,
+        roles: CARD_READERS,
     },
     RouteSpec {
         method: "POST",
@@ -238,7 +273,7 @@ pub const ROUTES: &[RouteSpec] = &[
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
+        .route("/metrics", get(metrics::metrics))
         .route("/v1/openapi.json", get(openapi_json))
         .route("/v1/operator/municipalities/{code}", put(set_municipality))
         .route("/v1/operator/offices/{number}", put(set_office))
@@ -278,6 +313,18 @@ pub fn router(state: AppState) -> Router {
             "/v1/persons/{insurer}/{insured}/activity",
             post(record_activity),
         )
+        .route(
+            "/v1/persons/{insurer}/{insured}/representatives",
+            get(portal::representatives),
+        )
+        .route(
+            "/v1/persons/{insurer}/{insured}/representatives/{agent}",
+            put(portal::set_representative).delete(portal::end_representative),
+        )
+        .route(
+            "/v1/portal/session",
+            post(portal::open_session).delete(portal::close_session),
+        )
         .route("/v1/identity/nonce", post(issue_nonce))
         .route("/v1/identity/verify", post(verify_identity))
         .route("/v1/submissions", post(submit))
@@ -289,22 +336,9 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            count_requests,
+            metrics::track,
         ))
         .with_state(state)
-}
-
-async fn count_requests(
-    State(state): State<AppState>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let response = next.run(request).await;
-    state.metrics.requests.fetch_add(1, Ordering::Relaxed);
-    if response.status().is_client_error() || response.status().is_server_error() {
-        state.metrics.refused.fetch_add(1, Ordering::Relaxed);
-    }
-    response
 }
 
 async fn unknown_route() -> ApiError {
@@ -348,11 +382,19 @@ impl FromRequestParts<AppState> for Caller {
         let token = bearer(&parts.headers)?;
         blocking(move || {
             platform.admit(&identity)?;
-            let staff = match token {
-                Some(token) => Some(platform.session(&identity, &token)?),
-                None => None,
-            };
-            Ok(Caller { identity, staff })
+            let (mut staff, mut holder) = (None, None);
+            match token {
+                Some(token) if identity.principal.role() == Role::Person => {
+                    holder = Some(platform.portal_session(&identity, &token)?);
+                }
+                Some(token) => staff = Some(platform.session(&identity, &token)?),
+                None => {}
+            }
+            Ok(Caller {
+                identity,
+                staff,
+                holder,
+            })
         })
         .await
     }
@@ -453,23 +495,6 @@ async fn healthz(State(state): State<AppState>) -> Json<Health> {
         persons: counts.persons,
         registrations: counts.registrations,
     })
-}
-
-/// Prometheus metrics.
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain", body = String)))]
-async fn metrics(State(state): State<AppState>) -> Response {
-    let counts = state.platform.counts();
-    let text = format!(
-        "# TYPE kiban_http_requests_total counter\nkiban_http_requests_total {}\n\
-         # TYPE kiban_http_refusals_total counter\nkiban_http_refusals_total {}\n\
-         # TYPE kiban_persons gauge\nkiban_persons {}\n\
-         # TYPE kiban_registrations gauge\nkiban_registrations {}\n",
-        state.metrics.requests.load(Ordering::Relaxed),
-        state.metrics.refused.load(Ordering::Relaxed),
-        counts.persons,
-        counts.registrations,
-    );
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 /// This document.
@@ -633,9 +658,18 @@ async fn read_class(
     let (insurer, insured) = person_key(&insurer, &insured)?;
     let class = class_of(&class)?;
     let platform = state.platform.clone();
-    Ok(Json(
-        blocking(move || platform.read(&caller, insurer, insured, class)).await?,
-    ))
+    let result = blocking(move || platform.read(&caller, insurer, insured, class)).await;
+    let decision = match &result {
+        Ok(_) => Some("permit"),
+        Err(e) => kiban_core::decide::DenyReason::ALL
+            .iter()
+            .map(|r| r.code())
+            .find(|code| *code == e.code),
+    };
+    if let Some(code) = decision {
+        state.metrics.decision(code);
+    }
+    Ok(Json(result?))
 }
 
 /// Upload a document of a class the office creates (care plans, LIFE, physician opinions).
@@ -812,6 +846,21 @@ async fn verify_identity(
     caller: Caller,
     Body(assertion, _): Body<crate::identity::CardAssertion>,
 ) -> Result<Json<IdentityResult>, ApiError> {
+    let (caller, status) = confirm_card(&state, caller, &assertion).await?;
+    let platform = state.platform.clone();
+    let method = assertion.method;
+    Ok(Json(
+        blocking(move || platform.register_verified(&caller, method, &status)).await?,
+    ))
+}
+
+/// Checks a card assertion (nonce, J-LIS CA, signature) and asks J-LIS about the card now.
+/// Anything short of an answer from J-LIS is a retryable `jlis-unavailable` (fail closed).
+async fn confirm_card(
+    state: &AppState,
+    caller: Caller,
+    assertion: &crate::identity::CardAssertion,
+) -> Result<(Caller, crate::identity::JlisStatus), ApiError> {
     let Some(jlis) = state.jlis.clone() else {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -820,8 +869,7 @@ async fn verify_identity(
         ));
     };
     let platform = state.platform.clone();
-    let (checked_caller, checked) = {
-        let caller = caller.clone();
+    let (caller, checked) = {
         let assertion = assertion.clone();
         blocking(move || {
             platform
@@ -830,22 +878,17 @@ async fn verify_identity(
         })
         .await?
     };
-    let status = match jlis.status(&checked.certificate_serial).await {
-        Ok(status) => status,
+    match jlis.status(&checked.certificate_serial).await {
+        Ok(status) => Ok((caller, status)),
         Err(e) => {
-            tracing::warn!(error = %e, "J-LIS check failed; identity verification refused");
-            return Err(ApiError::new(
+            tracing::warn!(error = %e, "J-LIS check failed; card refused");
+            Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "jlis-unavailable",
                 "J-LIS could not confirm the card now; try again with a new nonce",
-            ));
+            ))
         }
-    };
-    let platform = state.platform.clone();
-    let method = assertion.method;
-    Ok(Json(
-        blocking(move || platform.register_verified(&checked_caller, method, &status)).await?,
-    ))
+    }
 }
 
 /// Query of `GET /v1/municipality/inbox`.
@@ -910,11 +953,12 @@ mod exchange;
 
 /// The handlers, for the OpenAPI document.
 pub(crate) mod paths {
+    pub(crate) use super::metrics::__path_metrics;
     pub(crate) use super::exchange::paths::*;
     pub(crate) use super::{
         __path_access_log, __path_ack, __path_consent_receipts, __path_create_staff,
         __path_disable_staff, __path_end_registration, __path_healthz, __path_inbox, __path_ingest,
-        __path_issue_nonce, __path_login, __path_logout, __path_metrics, __path_openapi_json,
+        __path_issue_nonce, __path_login, __path_logout, __path_openapi_json,
         __path_read_class, __path_record_activity, __path_record_consent,
         __path_register_by_municipality, __path_set_clock, __path_set_municipality,
         __path_set_office, __path_submit, __path_upload_class, __path_verify_identity,

@@ -43,6 +43,12 @@ use crate::store::{
 };
 use crate::world::World;
 
+mod portal;
+
+pub use portal::{
+    PortalSession, PortalSignIn, RepresentativeEntry, RepresentativeInput, RepresentativeKind,
+};
+
 /// Largest ingest batch accepted.
 pub const MAX_BATCH_ITEMS: usize = 10_000;
 
@@ -154,8 +160,10 @@ pub struct StaffSession {
 pub struct Caller {
     /// From the client certificate.
     pub identity: ClientIdentity,
-    /// The staff session named by the bearer token, if any.
+    /// The staff session named by the bearer token, if any (office users).
     pub staff: Option<StaffSession>,
+    /// The card holder signed in through the マイナポータル relay, if any (role person).
+    pub holder: Option<PortalSession>,
 }
 
 impl Caller {
@@ -167,6 +175,15 @@ impl Caller {
         *self.identity.principal.organisation()
     }
 
+    /// Who recorded a consent change, as its receipt names it: the organisation number, or
+    /// `portal:<link>` for a card holder through the マイナポータル relay.
+    fn recorder(&self) -> String {
+        match &self.holder {
+            Some(h) if self.role() == Role::Person => format!("portal:{}", h.link),
+            _ => self.org().to_string(),
+        }
+    }
+
     /// The audit member naming who acted: organisation, terminal and staff.
     fn actor(&self) -> serde_json::Value {
         json!({
@@ -175,6 +192,7 @@ impl Caller {
             "terminal": self.identity.principal.terminal().as_str(),
             "serial": self.identity.serial.to_string(),
             "staff": self.staff.as_ref().map(|s| s.staff_id.clone()),
+            "holder": self.holder.as_ref().map(|h| h.link.clone()),
         })
     }
 }
@@ -188,6 +206,7 @@ pub struct Platform {
     config: PlatformConfig,
     world: RwLock<World>,
     sessions: Mutex<HashMap<String, StaffSession>>,
+    portal_sessions: Mutex<HashMap<String, PortalSession>>,
     nonces: Mutex<HashMap<String, (Organisation, String, Timestamp)>>,
     random: SystemRandom,
 }
@@ -210,6 +229,7 @@ impl Platform {
             config,
             world: RwLock::new(world),
             sessions: Mutex::new(HashMap::new()),
+            portal_sessions: Mutex::new(HashMap::new()),
             nonces: Mutex::new(HashMap::new()),
             random: SystemRandom::new(),
         })
@@ -289,8 +309,8 @@ impl Platform {
         insured: InsuredNumber,
         now: Timestamp,
     ) -> Result<(Principal, PersonId), ApiError> {
-        let principal = self.principal(world, caller)?;
         let person = Self::person_id(world, insurer, insured)?;
+        let principal = self.principal_towards(world, caller, person)?;
         standing(&world.view, principal, person, now).map_err(ApiError::denied)?;
         Ok((principal, person))
     }
@@ -329,6 +349,19 @@ impl Platform {
                 "role-forbidden",
                 format!("the {} role may not use this operation", caller.role()),
             ))
+        }
+    }
+
+    /// Card assertions come from office terminals (with a signed-in staff member) and from
+    /// the マイナポータル relay (role person), which signs card holders in.
+    fn require_card_reader(caller: &Caller) -> Result<(), ApiError> {
+        match caller.role() {
+            Role::Person => Ok(()),
+            role if role.is_office() => Self::require_staff(caller).map(|_| ()),
+            _ => Err(ApiError::forbidden(
+                "role-forbidden",
+                "only offices and the マイナポータル relay present My Number cards",
+            )),
         }
     }
 
@@ -750,13 +783,7 @@ impl Platform {
 
     /// Issues a single-use nonce to the calling office terminal for a card assertion.
     pub fn issue_nonce(&self, caller: &Caller) -> Result<Nonce, ApiError> {
-        if !caller.role().is_office() {
-            return Err(ApiError::forbidden(
-                "role-forbidden",
-                "only offices verify identity with a card",
-            ));
-        }
-        Self::require_staff(caller)?;
+        Self::require_card_reader(caller)?;
         let mut bytes = [0u8; 32];
         self.random
             .fill(&mut bytes)
@@ -781,13 +808,7 @@ impl Platform {
         caller: &Caller,
         assertion: &CardAssertion,
     ) -> Result<VerifiedCard, ApiError> {
-        if !caller.role().is_office() {
-            return Err(ApiError::forbidden(
-                "role-forbidden",
-                "only offices verify identity with a card",
-            ));
-        }
-        Self::require_staff(caller)?;
+        Self::require_card_reader(caller)?;
         let jlis_ca = self.config.jlis_ca.as_deref().ok_or_else(|| {
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -832,31 +853,14 @@ impl Platform {
     ) -> Result<IdentityResult, ApiError> {
         let now = self.now();
         let mut world = self.write_world();
-        let outcome = match (jlis.status.as_str(), &jlis.link) {
-            ("valid", Some(link)) => world.card_links.get(link).copied().ok_or_else(|| {
+        let outcome = jlis.valid_link().and_then(|link| {
+            world.card_links.get(link).copied().ok_or_else(|| {
                 ApiError::not_found(
                     "card-not-linked",
                     "the municipality has not linked this card to an insured person",
                 )
-            }),
-            ("valid", None) => Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "jlis-unavailable",
-                "J-LIS confirmed the card but named no link",
-            )),
-            ("revoked", _) => Err(ApiError::forbidden(
-                "card-revoked",
-                "J-LIS reports the card certificate revoked",
-            )),
-            ("suspended", _) => Err(ApiError::forbidden(
-                "card-suspended",
-                "J-LIS reports the card suspended (reported lost)",
-            )),
-            _ => Err(ApiError::forbidden(
-                "card-expired",
-                "J-LIS reports the card certificate expired",
-            )),
-        };
+            })
+        });
         let person = match outcome {
             Ok(person) => person,
             Err(e) => {
@@ -1110,9 +1114,9 @@ impl Platform {
         let now = self.now();
         let (decision, person) = {
             let mut world = self.write_world();
-            let principal = self.principal(&mut world, caller)?;
             let person = world.persons.get(&(insurer, insured)).copied();
             let subject = person.unwrap_or(PersonId(u32::MAX));
+            let principal = self.principal_towards(&mut world, caller, subject)?;
             (
                 decide(
                     &world.view,
@@ -1219,14 +1223,15 @@ impl Platform {
         Ok(out)
     }
 
-    /// Withdraws the person's comprehensive consent (the insurer records the withdrawal).
+    /// Withdraws the person's comprehensive consent: recorded by the insurer, or by the
+    /// person (or their representative) through the マイナポータル relay.
     pub fn withdraw_consent(
         &self,
         caller: &Caller,
         insurer: InsurerNumber,
         insured: InsuredNumber,
     ) -> Result<ConsentReceipt, ApiError> {
-        Self::require_role(caller, &[Role::Municipality])?;
+        Self::require_role(caller, &[Role::Municipality, Role::Person])?;
         let now = self.now();
         let mut world = self.write_world();
         let (_, person) = self.related(&mut world, caller, insurer, insured, now)?;
@@ -1246,7 +1251,7 @@ impl Platform {
             at: now,
             action: ConsentAction::Withdrawn,
             occasion: None,
-            by: caller.org().to_string(),
+            by: caller.recorder(),
         };
         let entry =
             json!({"action": "consent-withdrawn", "by": caller.actor(), "person": person.0});
@@ -1449,7 +1454,7 @@ impl Platform {
         )
     }
 
-    /// Consent receipts of a person, for the insurer.
+    /// Consent receipts of a person, for the insurer and the person (or representative).
     pub fn consent_receipts(
         &self,
         caller: &Caller,
@@ -1464,7 +1469,9 @@ impl Platform {
         Ok(rows.iter().map(receipt_of).collect())
     }
 
-    /// The access log of a person (every decision and write about them), for the insurer.
+    /// The access log of a person (every decision and write about them): in full for the
+    /// insurer; for the person or representative, who did what and when, without staff ids,
+    /// terminals or certificate serials.
     pub fn access_log(
         &self,
         caller: &Caller,
@@ -1476,6 +1483,7 @@ impl Platform {
             .store
             .audit_for_person(person.0)
             .map_err(|e| ApiError::internal(&e))?;
+        let portal = caller.role() == Role::Person;
         Ok(rows
             .into_iter()
             .map(|e| AccessLogEntry {
@@ -1483,6 +1491,7 @@ impl Platform {
                 kind: e.kind,
                 entry: e.entry,
             })
+            .map(|e| if portal { portal::for_person(e) } else { e })
             .collect())
     }
 
@@ -1492,7 +1501,7 @@ impl Platform {
         insurer: InsurerNumber,
         insured: InsuredNumber,
     ) -> Result<PersonId, ApiError> {
-        Self::require_role(caller, &[Role::Municipality])?;
+        Self::require_role(caller, &[Role::Municipality, Role::Person])?;
         let now = self.now();
         let mut world = self.write_world();
         let (_, person) = self.related(&mut world, caller, insurer, insured, now)?;
@@ -1609,25 +1618,29 @@ fn validate_idempotency_key(key: &str) -> Result<(), ApiError> {
 }
 
 fn validate_card_link(link: Option<&str>, idx: usize) -> Result<(), ApiError> {
-    match link {
-        Some(l)
-            if l.is_empty()
-                || l.len() > 64
-                || !l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
-        {
-            Err(ApiError::bad_request(
-                "invalid-item",
-                format!("item {idx}: card_link is 1-64 of A-Z a-z 0-9 -"),
-            ))
-        }
-        Some(l) if l.len() == 12 && l.bytes().all(|b| b.is_ascii_digit()) => {
-            Err(ApiError::bad_request(
-                "personal-number-refused",
-                format!(
-                    "item {idx}: card_link looks like a My Number; the platform never stores one"
-                ),
-            ))
-        }
+    match link.map(check_card_link) {
+        Some(Err((code, problem))) => Err(ApiError::bad_request(
+            code,
+            format!("item {idx}: card_link {problem}"),
+        )),
         _ => Ok(()),
     }
+}
+
+/// A card link is opaque: 1-64 of `A-Z a-z 0-9 -`, and never shaped like a My Number.
+/// On failure, the problem code and what is wrong (to follow "card_link").
+pub(crate) fn check_card_link(link: &str) -> Result<(), (&'static str, &'static str)> {
+    if link.is_empty()
+        || link.len() > 64
+        || !link.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err(("invalid-item", "is 1-64 of A-Z a-z 0-9 -"));
+    }
+    if link.len() == 12 && link.bytes().all(|b| b.is_ascii_digit()) {
+        return Err((
+            "personal-number-refused",
+            "looks like a My Number; the platform never stores one",
+        ));
+    }
+    Ok(())
 }

@@ -19,6 +19,8 @@ use kiban_platform::store::MemoryStore;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+pub mod card;
+
 pub const YOKOHAMA: &str = "141003";
 pub const YOKOHAMA_INSURER: &str = "141002";
 pub const KAWASAKI: &str = "141305";

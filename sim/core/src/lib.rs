@@ -5,6 +5,7 @@
 //! randomness it is not handed, and keeps no global state. See ARCHITECTURE.md.
 
 pub mod decide;
+pub mod geo;
 pub mod id;
 pub mod rules;
 pub mod time;

@@ -7,6 +7,7 @@ pub mod api;
 pub mod audit;
 pub mod careplan;
 pub mod error;
+pub mod faults;
 pub mod identity;
 pub mod model;
 pub mod openapi;

@@ -27,6 +27,7 @@ use serde_json::json;
 use base64::Engine;
 
 use crate::error::ApiError;
+use crate::faults::{Fault, Faults};
 use crate::identity::{
     CardAssertion, JlisStatus, NONCE_SECONDS, Nonce, VerificationMethod, VerifiedCard,
     check_assertion,
@@ -66,6 +67,8 @@ pub struct PlatformConfig {
     /// The virtual J-LIS CA certificate (DER) that card certificates must chain to; without
     /// it identity verification is refused.
     pub jlis_ca: Option<Vec<u8>>,
+    /// Deliberately broken behaviours (always empty unless built with the `faults` feature).
+    pub faults: Faults,
 }
 
 impl PlatformConfig {
@@ -77,6 +80,7 @@ impl PlatformConfig {
             session_seconds: 8 * 3600,
             kdf: KdfCost::Recommended,
             jlis_ca: None,
+            faults: Faults::NONE,
         }
     }
 }
@@ -219,6 +223,14 @@ impl Platform {
         revocation: Arc<dyn RevocationCheck>,
         config: PlatformConfig,
     ) -> Result<Platform, crate::store::StoreError> {
+        let mut config = config;
+        if config.faults.has(Fault::MedicalReadsHomeModification) {
+            config.rules.matrix.set(
+                Role::MedicalInstitution,
+                InfoClass::HomeModification,
+                Access::Read,
+            );
+        }
         let snapshot = store.load()?;
         let world = World::from_snapshot(config.rules.clone(), snapshot)
             .map_err(|e| crate::store::StoreError::Corrupt(e.to_string()))?;
@@ -329,7 +341,7 @@ impl Platform {
     /// serial is revoked now or the certificate is outside its validity.
     pub fn admit(&self, identity: &ClientIdentity) -> Result<(), ApiError> {
         let now = self.now();
-        if self.revocation.is_revoked(&identity.serial) {
+        if self.revoked(&identity.serial) {
             return Err(ApiError::denied(DenyReason::CertificateRevoked));
         }
         if now < identity.not_before {
@@ -339,6 +351,41 @@ impl Platform {
             return Err(ApiError::denied(DenyReason::CertificateExpired));
         }
         Ok(())
+    }
+
+    /// The per-request revocation check (bent only by the `RevocationIgnoredOnKeepAlive`
+    /// fault, which leaves revocation to the handshake).
+    fn revoked(&self, serial: &Serial) -> bool {
+        !self.config.faults.has(Fault::RevocationIgnoredOnKeepAlive)
+            && self.revocation.is_revoked(serial)
+    }
+
+    /// The core's decision as this platform applies it: unchanged, unless a test build
+    /// switched on a decision fault.
+    fn applied(&self, decision: Decision) -> Decision {
+        let faults = self.config.faults;
+        if faults.is_empty() {
+            return decision;
+        }
+        let bent = match decision {
+            Decision::Deny(
+                DenyReason::ConsentMissing
+                | DenyReason::ConsentWithdrawn
+                | DenyReason::ConsentExpired,
+            ) => faults.has(Fault::ConsentNotChecked),
+            Decision::Deny(DenyReason::NotRegistered) => faults.has(Fault::RegistrationNotChecked),
+            Decision::Deny(DenyReason::RegistrationLapsed) => {
+                faults.has(Fault::LapsedRegistrationHonoured)
+            }
+            Decision::Deny(DenyReason::OfficeMunicipalityNotLive) => {
+                faults.has(Fault::CrossMunicipalityGateIgnored)
+            }
+            Decision::Deny(DenyReason::NotRepresentative) => {
+                faults.has(Fault::RepresentationNotChecked)
+            }
+            _ => false,
+        };
+        if bent { Decision::Permit } else { decision }
     }
 
     fn require_role(caller: &Caller, allowed: &[Role]) -> Result<(), ApiError> {
@@ -405,7 +452,7 @@ impl Platform {
             .staff
             .get(&(session.office, session.staff_id.clone()))
             .is_some_and(|s| s.disabled_at.is_none());
-        if !active {
+        if !active && !self.config.faults.has(Fault::DisabledStaffKeepsSession) {
             return Err(ApiError::unauthenticated(
                 "staff-disabled",
                 "the staff account has been disabled",
@@ -738,7 +785,9 @@ impl Platform {
             for (idx, item) in batch.items.into_iter().enumerate() {
                 let (insured, class, body) = match item {
                     IngestItem::InsuredPerson { insured, card_link, insurance_card } => {
-                        validate_card_link(card_link.as_deref(), idx)?;
+                        if !self.config.faults.has(Fault::MyNumberShapedCardLinkAccepted) {
+                            validate_card_link(card_link.as_deref(), idx)?;
+                        }
                         let id = match world.persons.get(&(insurer, insured)) {
                             Some(id) => id.0,
                             None => *new_persons.entry(insured).or_insert_with(|| {
@@ -822,6 +871,14 @@ impl Platform {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&assertion.nonce);
+        if self.config.faults.has(Fault::NonceReusable)
+            && let Some(issued) = &issued
+        {
+            self.nonces
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(assertion.nonce.clone(), issued.clone());
+        }
         let terminal = caller.identity.principal.terminal().as_str();
         match issued {
             Some((org, t, until)) if org == caller.org() && t == terminal && until > now => {}
@@ -952,7 +1009,13 @@ impl Platform {
             let mut world = self.write_world();
             self.principal(&mut world, caller)?
         };
-        self.idempotent(format!("submit:{sender}"), key, body, |world| {
+        let scope = if self.config.faults.has(Fault::SubmissionDeliveredTwice) {
+            // Every call gets a fresh scope, so a retry is never recognised.
+            format!("submit:{sender}:{}", self.new_token()?)
+        } else {
+            format!("submit:{sender}")
+        };
+        self.idempotent(scope, key, body, |world| {
             let person = Self::person_id(world, input.insurer, input.insured)?;
             let municipality = world.view.municipality(world.view.person(person).map_err(|e| ApiError::internal(&e))?.insurer).map_err(|e| ApiError::internal(&e))?;
             let code = municipality.code;
@@ -1084,7 +1147,7 @@ impl Platform {
         let credential = world
             .credential(holder, &id.serial, id.not_before, id.not_after)
             .map_err(|e| ApiError::internal(&e))?;
-        if self.revocation.is_revoked(&id.serial) {
+        if self.revoked(&id.serial) {
             world
                 .view
                 .revoke_credential(credential, self.now())
@@ -1117,21 +1180,17 @@ impl Platform {
             let person = world.persons.get(&(insurer, insured)).copied();
             let subject = person.unwrap_or(PersonId(u32::MAX));
             let principal = self.principal_towards(&mut world, caller, subject)?;
-            (
-                decide(
-                    &world.view,
-                    &Request {
-                        principal,
-                        subject,
-                        class,
-                    },
-                    now,
-                ),
-                person,
-            )
+            let request = Request {
+                principal,
+                subject,
+                class,
+            };
+            (self.applied(decide(&world.view, &request, now)), person)
         };
         let entry = json!({"action": "read", "by": caller.actor(), "person": person.map(|p| p.0), "class": class.as_str(), "decision": decision.code()});
-        self.audit_only(audit_kind::DECISION, entry)?;
+        if decision.is_permit() || !self.config.faults.has(Fault::DenialsNotAudited) {
+            self.audit_only(audit_kind::DECISION, entry)?;
+        }
         match (decision, person) {
             (Decision::Permit, Some(person)) => {
                 let rows = self

@@ -1,0 +1,49 @@
+//! The engine's typed errors: a scenario that does not load (with the line it is about) and a
+//! run that cannot proceed.
+
+use std::path::PathBuf;
+
+/// A scenario file that cannot be used. `line` is 1-based; 0 means the file as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{source_name}:{line}: {message}")]
+pub struct ScenarioError {
+    /// The name the caller gave the text (usually its path).
+    pub source_name: String,
+    /// The line the problem is on (0: the whole file).
+    pub line: usize,
+    /// What is wrong, naming the key or value.
+    pub message: String,
+}
+
+/// Why a run failed (as opposed to an expectation that failed, which is a verdict).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// `mode = "wire"` is part of the format, but the runner cannot run it yet.
+    #[error(
+        "wire mode is not available yet: it needs the actors crate; run the scenario with mode = \"model\""
+    )]
+    WireModeUnavailable,
+    /// The report folder or a file in it could not be written.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A chart could not be drawn.
+    #[error("chart {name}: {message}")]
+    Chart {
+        /// The chart file.
+        name: String,
+        /// The drawing backend's message.
+        message: String,
+    },
+    /// The run options are unusable (a scale override out of range).
+    #[error("run options: {0}")]
+    Options(String),
+    /// A bug: the model asked the core's view for something it had not added.
+    #[error("internal model error: {0}")]
+    Internal(String),
+}

@@ -69,6 +69,8 @@ pub struct Representative {
     pub kind: RepresentativeKind,
     /// Name with reading.
     pub name: PersonName,
+    /// Year of birth.
+    pub birth_year: i32,
 }
 
 /// One synthetic insured person.
@@ -119,6 +121,30 @@ impl Person {
     /// Age on `on`.
     pub fn age_on(&self, on: Date) -> u32 {
         age_on(self.birth_date, on)
+    }
+
+    /// What J-LIS needs to issue the representative's own card (representatives act through
+    /// the マイナポータル with their own card), if the person has a representative. The
+    /// representative's My Number, birthday and PIN are drawn from a generator seeded with
+    /// `seed` and the person's index, so the same population gives the same agents; they live
+    /// in the person's municipality (an assumption: the counter that registers them is
+    /// there). A drawn My Number may equal someone else's with probability about 10⁻¹¹ per
+    /// pair, which the simulation accepts.
+    pub fn representative_card_request(&self, seed: u64) -> Option<CardRequest> {
+        let rep = self.representative.as_ref()?;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ u64::from(self.index).rotate_left(32));
+        let month = rng.random_range(1..=12u8);
+        let day = rng.random_range(1..=28u8);
+        let birth_date = Date::new(rep.birth_year, month, day)?;
+        Some(CardRequest {
+            holder: CardHolder {
+                name: rep.name.written(),
+                birth_date,
+                residence: self.municipality,
+            },
+            my_number: MyNumber::random(&mut rng),
+            pin: Some(Pin::random(&mut rng)),
+        })
     }
 
     /// What J-LIS needs to issue this person's card, if they hold one.
@@ -464,6 +490,7 @@ impl<'a> PeopleGenerator<'a> {
                 family,
                 given: self.names.given_name(rep_sex, birth_year, rng),
             },
+            birth_year,
         }
     }
 }

@@ -184,6 +184,61 @@ fn family_representatives_share_the_surname() {
 }
 
 #[test]
+fn representatives_get_reproducible_valid_cards_of_their_own() {
+    let config = PeopleConfig {
+        representative_rate: 1.0,
+        ..PeopleConfig::standard(as_of())
+    };
+    let population = generate(9, 200, config).unwrap();
+    let request = |p: &Person, seed| {
+        let r = p.representative_card_request(seed).unwrap();
+        (
+            r.holder.name.clone(),
+            r.holder.birth_date,
+            r.holder.residence,
+            r.my_number.expose().to_owned(),
+            r.pin,
+        )
+    };
+    let mut my_numbers = BTreeSet::new();
+    for p in &population {
+        let rep = p.representative.as_ref().unwrap();
+        let a = request(p, 5);
+        assert_eq!(a, request(p, 5), "the same seed gives the same card");
+        assert_ne!(a.3, request(p, 6).3, "another seed another My Number");
+        assert_eq!(a.0, rep.name.written());
+        assert_eq!(a.1.year(), rep.birth_year);
+        assert_eq!(a.2, p.municipality);
+        assert!(a.3.parse::<MyNumber>().is_ok(), "a valid check digit");
+        assert_ne!(a.3, p.my_number().expose());
+        my_numbers.insert(a.3.clone());
+        assert!(a.4.is_some(), "a PIN to sign in with");
+        match rep.kind {
+            RepresentativeKind::Child => assert!(rep.birth_year >= p.birth_date.year() + 22),
+            RepresentativeKind::Guardian => assert!(rep.birth_year <= as_of().year() - 35),
+            RepresentativeKind::Spouse => {
+                assert!((rep.birth_year - p.birth_date.year()).abs() <= 5)
+            }
+        }
+    }
+    assert_eq!(my_numbers.len(), population.len());
+    let without = generate(
+        9,
+        50,
+        PeopleConfig {
+            representative_rate: 0.0,
+            ..PeopleConfig::standard(as_of())
+        },
+    )
+    .unwrap();
+    assert!(
+        without
+            .iter()
+            .all(|p| p.representative_card_request(5).is_none())
+    );
+}
+
+#[test]
 fn a_restriction_keeps_everyone_in_the_listed_municipalities() {
     let yokohama = MunicipalityCode::parse("141003").unwrap();
     let kawasaki = MunicipalityCode::parse("141305").unwrap();

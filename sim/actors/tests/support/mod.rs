@@ -416,3 +416,18 @@ impl Running {
         .unwrap()
     }
 }
+
+impl Running {
+    /// The operator's certificate desk over this platform's PKI folder and verifier.
+    pub fn desk(&mut self) -> kiban_actors::operator::CertificateDesk<'_> {
+        kiban_actors::operator::CertificateDesk::new(
+            &mut self.pki,
+            self.verifier.clone(),
+            self.addr,
+            "localhost",
+            self.clock.clone(),
+        )
+    }
+}
+
+pub mod scene;

@@ -281,7 +281,9 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunOutcome, Engi
                     class,
                     scenario.world.people[*person].name
                 ),
-                StepKind::Action { date, action } => format!("action {action:?} at {date}"),
+                StepKind::Action { date, action } => {
+                    format!("action {} at {date}", describe_action(scenario, action))
+                }
                 StepKind::Metric { .. } => String::new(),
             };
             verdicts.push(Verdict {
@@ -542,4 +544,45 @@ fn run_variant(
         }
     }
     (months, sizes, outcomes)
+}
+
+/// An action in words, with the names of the scenario.
+fn describe_action(scenario: &Scenario, action: &crate::scenario::Action) -> String {
+    use crate::scenario::Action as A;
+    let office = |i: usize| scenario.world.offices[i].name.as_str();
+    let person = |i: usize| scenario.world.people[i].name.as_str();
+    match *action {
+        A::Register {
+            office: o,
+            person: p,
+        } => format!("register {} for {}", office(o), person(p)),
+        A::RegisterWithoutCard {
+            office: o,
+            person: p,
+        } => {
+            format!("register-without-card {} for {}", office(o), person(p))
+        }
+        A::EndRegistration {
+            office: o,
+            person: p,
+        } => {
+            format!("end-registration {} for {}", office(o), person(p))
+        }
+        A::ServiceRecord {
+            office: o,
+            person: p,
+        } => {
+            format!("service-record {} for {}", office(o), person(p))
+        }
+        A::Consent { person: p } => format!("consent {}", person(p)),
+        A::OfficeConsent {
+            office: o,
+            person: p,
+        } => {
+            format!("office-consent {} to {}", person(p), office(o))
+        }
+        A::WithdrawConsent { person: p } => format!("withdraw-consent {}", person(p)),
+        A::StayStart { person: p, kind } => format!("stay-start {} ({kind:?})", person(p)),
+        A::StayEnd { person: p } => format!("stay-end {}", person(p)),
+    }
 }

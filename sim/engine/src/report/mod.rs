@@ -442,7 +442,12 @@ fn markdown(
     let passed = r.verdicts.iter().filter(|v| v.passed).count();
     let failed = r.verdicts.len() - passed;
     let _ = writeln!(md, "## {}\n", l.pick("Expectations", "期待値の判定"));
-    let _ = writeln!(md, "{passed} passed, {failed} failed\n");
+    let _ = writeln!(
+        md,
+        "{passed} {}, {failed} {}\n",
+        l.pick("passed", "合格"),
+        l.pick("failed", "不合格")
+    );
     if !r.verdicts.is_empty() {
         let _ = writeln!(
             md,

@@ -1,0 +1,34 @@
+//! Every scenario of the library passes its expectations. The generated population is run
+//! at a small scale (at most 0.001 of the national one) so the suite stays fast in debug
+//! builds; the expectations are written to hold at any scale.
+
+use kiban_engine::{RunOptions, Scenario, run};
+
+#[test]
+fn every_library_scenario_passes_at_a_small_scale() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios");
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    paths.sort();
+    let out = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for path in paths {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let scenario = Scenario::from_toml(&text, &name).unwrap();
+        let mut options = RunOptions::new(out.path().join(&name));
+        options.scale = Some(scenario.world.scale.min(0.001));
+        let outcome = run(&scenario, &options).unwrap();
+        assert!(outcome.files.iter().any(|f| f.ends_with("report.md")));
+        for v in outcome.verdicts.iter().filter(|v| !v.passed) {
+            failures.push(format!(
+                "{name} step {} (line {}, {}): {} expected {}, got {}",
+                v.step, v.line, v.variant, v.subject, v.expected, v.actual
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

@@ -37,6 +37,9 @@ enum Command {
     /// Check the platform's tamper-evident audit log.
     #[command(subcommand)]
     Audit(crate::audit::AuditCommand),
+    /// Run scenarios (rollout, consent and lapse policies, national model) and write reports.
+    #[command(subcommand)]
+    Scenario(crate::scenario::ScenarioCommand),
 }
 
 /// Runs the parsed command.
@@ -47,6 +50,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Code> {
         Command::Certs(args) => crate::certs::run(args),
         Command::Serve(args) => crate::serve::run(args),
         Command::Audit(cmd) => crate::audit::run(cmd),
+        Command::Scenario(cmd) => crate::scenario::run(cmd),
         Command::Openapi => {
             use std::io::Write;
             writeln!(

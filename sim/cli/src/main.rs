@@ -7,6 +7,7 @@ mod cli;
 mod exit;
 mod id;
 mod rules;
+mod scenario;
 mod serve;
 
 use std::process::ExitCode;

@@ -1240,10 +1240,8 @@ impl Platform {
         let now = self.now();
         let mut world = self.write_world();
         let (principal, person) = self.related(&mut world, caller, insurer, insured, now)?;
-        let certification_end = input
-            .certification_end
-            .map_or(Timestamp::MAX, Date::midnight_jst);
-        let consent = Consent::given(now).with_certification_end(certification_end);
+        let consent =
+            Consent::given(now).with_certification_end(period_end(input.certification_end));
         let change = if input.occasion == ConsentOccasion::OfficeOwn {
             let Principal::Office { office, .. } = principal else {
                 return Err(ApiError::internal(&"office principal expected"));
@@ -1676,6 +1674,12 @@ fn validate_idempotency_key(key: &str) -> Result<(), ApiError> {
     }
 }
 
+/// The instant a certification period ends, from its last day: the period covers that whole
+/// day (JST), and the view's intervals are half-open, so it ends at the next midnight.
+fn period_end(last_day: Option<Date>) -> Timestamp {
+    last_day.map_or(Timestamp::MAX, |d| d.plus_days(1).midnight_jst())
+}
+
 fn validate_card_link(link: Option<&str>, idx: usize) -> Result<(), ApiError> {
     match link.map(check_card_link) {
         Some(Err((code, problem))) => Err(ApiError::bad_request(
@@ -1702,4 +1706,19 @@ pub(crate) fn check_card_link(link: &str) -> Result<(), (&'static str, &'static 
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consent_tied_to_the_certification_period_covers_its_last_day() {
+        let last: Date = "2026-11-30".parse().unwrap();
+        let end = period_end(Some(last));
+        let last_evening = last.midnight_jst().plus_seconds(23 * 3600 + 59 * 60);
+        assert!(last_evening < end, "the last day is still inside the period");
+        assert_eq!(end, "2026-12-01".parse::<Date>().unwrap().midnight_jst());
+        assert_eq!(period_end(None), Timestamp::MAX);
+    }
 }

@@ -760,3 +760,14 @@ async fn submissions_are_refused_to_other_roles_and_before_go_live() {
         (StatusCode::BAD_REQUEST, Some("invalid-query"))
     );
 }
+
+#[tokio::test]
+async fn a_path_segment_that_is_not_utf8_is_a_problem_json_400() {
+    let mut w = world().await;
+    w.set_date("2026-11-02").await;
+    let uri = format!("/v1/persons/{YOKOHAMA_INSURER}/{AIKO}/classes/%00%ff");
+    // `send` asserts that every 4xx comes as problem+json.
+    let (s, v) = w.as_cm(Method::GET, &uri, None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v["code"].is_string(), "{v}");
+}

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -455,6 +455,26 @@ impl<T: DeserializeOwned> axum::extract::FromRequest<AppState> for Body<T> {
         })?;
         let value = Json::<T>::from_bytes(&bytes).map_err(ApiError::from)?;
         Ok(Body(value.0, bytes))
+    }
+}
+
+/// axum's `Path` whose rejection (a segment that is not UTF-8, or does not fit the type) is
+/// problem+json like every other refusal.
+#[derive(Debug)]
+pub(crate) struct Path<T>(pub(crate) T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Path<T>, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Path(p.0))
+            .map_err(ApiError::from)
     }
 }
 

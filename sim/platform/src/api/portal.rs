@@ -3,11 +3,11 @@
 //! use the shared `/v1/persons/...` routes, whose handlers live in the parent module.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use utoipa::OpenApi;
 
-use super::{AppState, Body, bearer, blocking, person_key};
+use super::{AppState, Body, Path, bearer, blocking, person_key};
 use crate::error::{ApiError, Problem};
 use crate::identity::CardAssertion;
 use crate::model::PersonKey;

@@ -40,7 +40,8 @@ impl Partition<'_> {
         if rng.random::<f64>() < p.card_holding_rate {
             flags |= CARD;
         }
-        // Level index 0–1 要支援, 2–3 要介護1–2, 4–6 要介護3–5; copay drawn for the record.
+        // Level index 0–1 要支援, 2–3 要介護1–2, 4–6 要介護3–5. The copay ratio is drawn so the
+        // random stream already has it, but no rule or metric reads it yet.
         let level = pick(rng, &p.level_shares);
         let _copay = pick(rng, &p.copay_shares);
         if rng.random::<f64>() < p.service_use_share {

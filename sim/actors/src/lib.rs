@@ -50,6 +50,7 @@ pub mod careplan;
 pub mod certification;
 pub mod client;
 pub mod counter;
+pub mod demo;
 pub mod jlis;
 pub mod medical;
 pub mod migration;

@@ -40,6 +40,9 @@ enum Command {
     /// Run scenarios (rollout, consent and lapse policies, national model) and write reports.
     #[command(subcommand)]
     Scenario(crate::scenario::ScenarioCommand),
+    /// Vendor conformance: run the suite against a platform, or validate care-plan CSV files.
+    #[command(subcommand)]
+    Conformance(crate::conformance::ConformanceCommand),
 }
 
 /// Runs the parsed command.
@@ -51,6 +54,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Code> {
         Command::Serve(args) => crate::serve::run(args),
         Command::Audit(cmd) => crate::audit::run(cmd),
         Command::Scenario(cmd) => crate::scenario::run(cmd),
+        Command::Conformance(cmd) => crate::conformance::run(cmd),
         Command::Openapi => {
             use std::io::Write;
             writeln!(

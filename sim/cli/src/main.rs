@@ -4,6 +4,7 @@
 mod audit;
 mod certs;
 mod cli;
+mod conformance;
 mod exit;
 mod id;
 mod rules;

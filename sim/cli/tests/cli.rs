@@ -90,3 +90,30 @@ fn unknown_subcommand_is_a_usage_error() {
     assert_eq!(code, 2);
     assert!(stderr.contains("unrecognized subcommand"), "{stderr}");
 }
+
+#[test]
+fn conformance_csv_names_the_clause_and_exits_1_on_a_bad_code() {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../conformance/tests/data/careplan/invalid/bad-code"
+    );
+    let (code, stdout, _) = kiban(&["conformance", "csv", dir]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("bad-code [No.16 計画書区分] (§4.1 code lists)"), "{stdout}");
+    let valid = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../conformance/tests/data/careplan/valid"
+    );
+    let (code, stdout, _) = kiban(&["conformance", "csv", valid]);
+    assert_eq!(code, 0, "{stdout}");
+}
+
+#[test]
+fn scenario_run_refuses_an_unknown_key_with_its_line_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    std::fs::write(&file, "name = \"x\"\nseed = 1\ncolour = \"red\"\n").unwrap();
+    let (code, _, stderr) = kiban(&["scenario", "run", file.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("bad.toml:3: unknown field `colour`"), "{stderr}");
+}

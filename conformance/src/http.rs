@@ -115,6 +115,9 @@ pub struct Resp {
     /// The body.
     #[serde(skip)]
     pub body: Vec<u8>,
+    /// The server said `Connection: close`.
+    #[serde(skip)]
+    pub connection_close: bool,
 }
 
 impl Resp {
@@ -390,6 +393,11 @@ impl Conn {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        let connection_close = response
+            .headers()
+            .get(header::CONNECTION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("close"));
         let body = Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
             .collect()
             .await
@@ -403,6 +411,7 @@ impl Conn {
             status,
             content_type,
             body,
+            connection_close,
         })
     }
 
@@ -530,7 +539,13 @@ impl Client {
             }
             other => other,
         };
-        if outcome.is_ok() && conn.is_usable() {
+        // A refused request with a body may have been answered before the body was read
+        // (413, 415): the server then drops the connection, so it is not reused.
+        let reusable = match &outcome {
+            Ok(r) => !(r.connection_close || (r.status >= 400 && req.body.is_some())),
+            Err(_) => false,
+        };
+        if reusable && conn.is_usable() {
             self.idle
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)

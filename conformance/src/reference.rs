@@ -345,7 +345,7 @@ fn target_toml(
         crate::target::TARGET_FORMAT,
         files::ROOT_CERT,
         options.start,
-        CRL_POLL.as_millis() * 10,
+        CRL_POLL.as_millis() * 40,
     );
     text.push_str(&policy);
     for (slot, chain, key) in clients {

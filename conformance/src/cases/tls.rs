@@ -486,6 +486,17 @@ async fn revoked_refused_on_open_connection(mut cx: Ctx) -> Verdict {
                 ),
             };
             if installed {
+                // The CRL is in force now (new connections are refused): the open connection's
+                // next request must be refused too, however late the platform installed it.
+                let ex = conn
+                    .exchange(
+                        "revoked certificate, same connection",
+                        &Req::get(MUNICIPALITY_PROBE),
+                    )
+                    .await;
+                if !(200..300).contains(&ex.status()) {
+                    return Ok(());
+                }
                 return Err(fail(
                     "KIBAN-TLS-006",
                     "the next request on a connection opened before the revocation",

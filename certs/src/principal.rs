@@ -471,10 +471,21 @@ mod tests {
                 matches!(e, E::UnknownRole { .. })
             }),
             ("urn:kiban:principal:v1:representative:-:a", |e| {
-                matches!(e, E::RoleWithoutCertificate { role: Role::Representative })
+                matches!(
+                    e,
+                    E::RoleWithoutCertificate {
+                        role: Role::Representative
+                    }
+                )
             }),
             ("urn:kiban:principal:v1:person:131016:a", |e| {
-                matches!(e, E::UnexpectedOrganisation { role: Role::Person, .. })
+                matches!(
+                    e,
+                    E::UnexpectedOrganisation {
+                        role: Role::Person,
+                        ..
+                    }
+                )
             }),
             ("urn:kiban:principal:v1:care-service:2875104528:a", |e| {
                 matches!(

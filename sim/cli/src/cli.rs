@@ -1,5 +1,4 @@
-//! Argument definitions and dispatch. Only what exists is listed: later rooms (platform,
-//! scenarios, conformance) add their subcommands here when they land.
+//! Argument definitions and dispatch: one subcommand per room.
 
 use clap::{Parser, Subcommand};
 
@@ -8,9 +7,9 @@ use crate::exit::Code;
 /// kiban — simulation and conformance harness for Japan's long-term-care information
 /// platform (介護情報基盤).
 ///
-/// Built so far: the decision core (identifiers, vocabulary, rules as data, the access
-/// decision), the test PKI, and the reference platform (`serve`, `openapi`). Not built
-/// yet: actors, scenarios, the conformance suite.
+/// Start with `kiban demo`. Also: the decision core (`id`, `rules`), the test PKI (`certs`),
+/// the reference platform (`serve`, `openapi`, `audit`), scenarios (`scenario run`) and
+/// the vendor conformance suite (`conformance run`, `conformance csv`).
 #[derive(Debug, Parser)]
 #[command(name = "kiban", version, about, long_about, propagate_version = true)]
 pub(crate) struct Cli {
@@ -20,6 +19,9 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The main job end to end: a wire-mode walkthrough (PKI, platform over mTLS, actors)
+    /// and the national model, with reports under ./reports/demo.
+    Demo(crate::demo::DemoArgs),
     /// Validate or generate domain identifiers (My Number, municipality code, insurer,
     /// insured, care-office and medical-institution numbers).
     #[command(subcommand)]
@@ -53,6 +55,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Code> {
         Command::Certs(args) => crate::certs::run(args),
         Command::Serve(args) => crate::serve::run(args),
         Command::Audit(cmd) => crate::audit::run(cmd),
+        Command::Demo(args) => crate::demo::run(&args),
         Command::Scenario(cmd) => crate::scenario::run(cmd),
         Command::Conformance(cmd) => crate::conformance::run(cmd),
         Command::Openapi => {

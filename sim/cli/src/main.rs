@@ -5,6 +5,7 @@ mod audit;
 mod certs;
 mod cli;
 mod conformance;
+mod demo;
 mod exit;
 mod id;
 mod rules;

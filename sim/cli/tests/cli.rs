@@ -99,7 +99,10 @@ fn conformance_csv_names_the_clause_and_exits_1_on_a_bad_code() {
     );
     let (code, stdout, _) = kiban(&["conformance", "csv", dir]);
     assert_eq!(code, 1, "{stdout}");
-    assert!(stdout.contains("bad-code [No.16 計画書区分] (§4.1 code lists)"), "{stdout}");
+    assert!(
+        stdout.contains("bad-code [No.16 計画書区分] (§4.1 code lists)"),
+        "{stdout}"
+    );
     let valid = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../conformance/tests/data/careplan/valid"
@@ -115,5 +118,8 @@ fn scenario_run_refuses_an_unknown_key_with_its_line_and_exits_2() {
     std::fs::write(&file, "name = \"x\"\nseed = 1\ncolour = \"red\"\n").unwrap();
     let (code, _, stderr) = kiban(&["scenario", "run", file.to_str().unwrap()]);
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("bad.toml:3: unknown field `colour`"), "{stderr}");
+    assert!(
+        stderr.contains("bad.toml:3: unknown field `colour`"),
+        "{stderr}"
+    );
 }

@@ -47,7 +47,6 @@ pub struct AppState {
     pub jlis: Option<crate::identity::JlisClient>,
 }
 
-
 /// One row of the route table.
 #[derive(Debug, Clone, Copy)]
 pub struct RouteSpec {
@@ -973,15 +972,14 @@ mod exchange;
 
 /// The handlers, for the OpenAPI document.
 pub(crate) mod paths {
-    pub(crate) use super::metrics::__path_metrics;
     pub(crate) use super::exchange::paths::*;
+    pub(crate) use super::metrics::__path_metrics;
     pub(crate) use super::{
         __path_access_log, __path_ack, __path_consent_receipts, __path_create_staff,
         __path_disable_staff, __path_end_registration, __path_healthz, __path_inbox, __path_ingest,
-        __path_issue_nonce, __path_login, __path_logout, __path_openapi_json,
-        __path_read_class, __path_record_activity, __path_record_consent,
-        __path_register_by_municipality, __path_set_clock, __path_set_municipality,
-        __path_set_office, __path_submit, __path_upload_class, __path_verify_identity,
-        __path_withdraw_consent,
+        __path_issue_nonce, __path_login, __path_logout, __path_openapi_json, __path_read_class,
+        __path_record_activity, __path_record_consent, __path_register_by_municipality,
+        __path_set_clock, __path_set_municipality, __path_set_office, __path_submit,
+        __path_upload_class, __path_verify_identity, __path_withdraw_consent,
     };
 }

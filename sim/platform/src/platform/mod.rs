@@ -1717,7 +1717,10 @@ mod tests {
         let last: Date = "2026-11-30".parse().unwrap();
         let end = period_end(Some(last));
         let last_evening = last.midnight_jst().plus_seconds(23 * 3600 + 59 * 60);
-        assert!(last_evening < end, "the last day is still inside the period");
+        assert!(
+            last_evening < end,
+            "the last day is still inside the period"
+        );
         assert_eq!(end, "2026-12-01".parse::<Date>().unwrap().midnight_jst());
         assert_eq!(period_end(None), Timestamp::MAX);
     }

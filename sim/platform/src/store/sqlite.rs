@@ -300,8 +300,7 @@ fn apply(tx: &Transaction<'_>, change: &Change) -> rusqlite::Result<()> {
 }
 
 /// The columns [`exchange_info_row`] reads, in order.
-const EXCHANGE_INFO: &str =
-    "id, name, kind, sender, receiver, received_at, acked_at, size, sha256";
+const EXCHANGE_INFO: &str = "id, name, kind, sender, receiver, received_at, acked_at, size, sha256";
 
 fn exchange_info_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExchangeFileInfo> {
     let unsigned = |value: i64, what| u64::try_from(value).map_err(|_| corrupt(what, "(negative)"));

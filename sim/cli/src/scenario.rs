@@ -146,7 +146,7 @@ fn run_all(args: &RunArgs) -> anyhow::Result<Code> {
 
 /// The scenario files named by `paths`: files as given, folders as their `*.toml` files in
 /// name order.
-fn scenario_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+pub(crate) fn scenario_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {

@@ -91,10 +91,29 @@ pub(crate) fn write(
 }
 
 fn to_json(v: &Value) -> String {
-    let mut s = serde_json::to_string_pretty(v)
+    let mut s = serde_json::to_string_pretty(&sorted_keys(v))
         .unwrap_or_else(|e| unreachable!("JSON values serialise: {e}"));
     s.push('\n');
     s
+}
+
+/// `v` with every object's keys in sorted order. serde_json's map keeps insertion order when
+/// any crate in the build turns on its `preserve_order` feature (cedar-policy does, in
+/// workspace builds), so reports sort explicitly to stay byte-identical in every build.
+fn sorted_keys(v: &Value) -> Value {
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), sorted_keys(&map[k])))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sorted_keys).collect()),
+        other => other.clone(),
+    }
 }
 
 /// Report metrics plus every metric an expectation names, in report order.
@@ -699,7 +718,7 @@ fn markdown(
         );
     }
     let base = &r.variants[0];
-    let params = serde_json::to_value(&base.params).unwrap_or(Value::Null);
+    let params = sorted_keys(&serde_json::to_value(&base.params).unwrap_or(Value::Null));
     if let Value::Object(map) = params {
         let _ = writeln!(
             md,

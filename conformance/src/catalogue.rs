@@ -38,11 +38,13 @@ pub enum Area {
     Errors,
     /// Privacy (no My Number).
     Privacy,
+    /// The interactions an observe-mode script expects of a vendor system.
+    Script,
 }
 
 impl Area {
     /// Every area, in report order.
-    pub const ALL: [Area; 12] = [
+    pub const ALL: [Area; 13] = [
         Area::Tls,
         Area::Staff,
         Area::Identity,
@@ -55,6 +57,7 @@ impl Area {
         Area::Audit,
         Area::Errors,
         Area::Privacy,
+        Area::Script,
     ];
 
     /// The stable kebab-case name.
@@ -72,6 +75,7 @@ impl Area {
             Area::Audit => "audit",
             Area::Errors => "errors",
             Area::Privacy => "privacy",
+            Area::Script => "script",
         }
     }
 
@@ -90,6 +94,7 @@ impl Area {
             Area::Audit => "Audit and the person's rights",
             Area::Errors => "Error handling and bad input",
             Area::Privacy => "Privacy",
+            Area::Script => "Scripted interactions (observe mode)",
         }
     }
 
@@ -225,11 +230,11 @@ fn is_requirement_id(id: &str) -> bool {
 /// What the coverage check found wrong.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Coverage {
-    /// Requirements no case cites.
+    /// Requirements no case and no observe-mode check cites.
     pub untested: Vec<String>,
-    /// Cases that cite no requirement.
+    /// Cases (and observe-mode checks) that cite no requirement.
     pub uncited: Vec<String>,
-    /// `(case, id)` pairs citing an id not in the catalogue.
+    /// `(case or check, id)` pairs citing an id not in the catalogue.
     pub unknown: Vec<(String, String)>,
 }
 
@@ -240,17 +245,29 @@ impl Coverage {
     }
 }
 
-/// Checks the suite's cases against `catalogue`.
+/// Checks the suite's cases, observe mode's checks and the script's default requirement
+/// against `catalogue`: a requirement binding only vendor software may be tested from the
+/// client side alone.
 pub fn coverage(catalogue: &Catalogue) -> Coverage {
     let mut cited = std::collections::BTreeSet::new();
     let mut out = Coverage::default();
-    for case in crate::cases::all() {
-        if case.requirements.is_empty() {
-            out.uncited.push(case.id.to_owned());
+    let cases = crate::cases::all()
+        .into_iter()
+        .map(|c| (c.id, c.requirements));
+    let checks = crate::observe::checks::CHECKS
+        .iter()
+        .map(|c| (c.id, c.requirements))
+        .chain([(
+            "SCR-nn",
+            &[crate::observe::script::SCRIPT_REQUIREMENT] as &[&str],
+        )]);
+    for (case, requirements) in cases.chain(checks) {
+        if requirements.is_empty() {
+            out.uncited.push(case.to_owned());
         }
-        for id in case.requirements {
+        for id in requirements {
             if catalogue.get(id).is_none() {
-                out.unknown.push((case.id.to_owned(), (*id).to_owned()));
+                out.unknown.push((case.to_owned(), (*id).to_owned()));
             }
             cited.insert(*id);
         }

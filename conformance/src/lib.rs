@@ -12,6 +12,8 @@
 //!   digest over results and inputs) and Markdown.
 //! - [`csv`]: the care-plan CSV validator (the platform's codec, with spec clauses).
 //! - [`reference`]: the reference platform started in-process, with optional faults.
+//! - [`observe`]: observe mode (client-side conformance): the reference behind a recording
+//!   layer, checks over what a vendor system sent, a script of expected interactions.
 //!
 //! The library never prints; the CLI (`kiban conformance …`) does.
 
@@ -19,6 +21,7 @@ pub mod cases;
 pub mod catalogue;
 pub mod csv;
 pub mod http;
+pub mod observe;
 pub mod reference;
 pub mod report;
 pub mod runner;

@@ -160,6 +160,11 @@ impl RunningReference {
     pub fn clock(&self) -> &Arc<ManualClock> {
         &self.clock
     }
+
+    /// Runs `future` on the reference's runtime (not from inside async code).
+    pub(crate) fn block_on<F: std::future::Future>(&self, future: F) -> Option<F::Output> {
+        self.runtime.as_ref().map(|rt| rt.block_on(future))
+    }
 }
 
 impl Drop for RunningReference {
@@ -176,6 +181,24 @@ impl Drop for RunningReference {
 
 /// Starts the reference platform and writes its target file.
 pub fn start(options: &ReferenceOptions) -> Result<RunningReference, ReferenceError> {
+    start_serving(options, None)
+}
+
+/// How observe mode serves the reference: on `listen`, every connection and request through
+/// `recorder` (see [`crate::observe`]).
+pub(crate) struct ObserveHook {
+    /// Where to listen.
+    pub(crate) listen: std::net::SocketAddr,
+    /// The recording layer.
+    pub(crate) recorder: Arc<crate::observe::record::Recorder>,
+}
+
+/// [`start`], served by the platform's own server or, with `observe`, by observe mode's
+/// recording server on its listen address.
+pub(crate) fn start_serving(
+    options: &ReferenceOptions,
+    observe: Option<ObserveHook>,
+) -> Result<RunningReference, ReferenceError> {
     let (temp, dir) = match &options.dir {
         Some(dir) => (None, dir.clone()),
         None => {
@@ -289,18 +312,36 @@ pub fn start(options: &ReferenceOptions) -> Result<RunningReference, ReferenceEr
             metrics: Arc::new(Metrics::default()),
             jlis: Some(jlis_client),
         };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let listen = observe
+            .as_ref()
+            .map_or_else(|| ([127, 0, 0, 1], 0).into(), |hook| hook.listen);
+        let listener = tokio::net::TcpListener::bind(listen)
             .await
-            .map_err(io("binding the platform"))?;
+            .map_err(io(&format!("binding the platform to {listen}")))?;
         let addr = listener.local_addr().map_err(io("platform address"))?;
-        tokio::spawn(kiban_platform::server::serve(
-            listener,
-            server_config,
-            router(state),
-            async move {
-                let _ = stopped.await;
-            },
-        ));
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        match observe {
+            None => {
+                tokio::spawn(kiban_platform::server::serve(
+                    listener,
+                    server_config,
+                    router(state),
+                    shutdown,
+                ));
+            }
+            Some(hook) => {
+                hook.recorder.set_clock(clock.clone());
+                tokio::spawn(crate::observe::server::serve(
+                    listener,
+                    server_config,
+                    router(state),
+                    hook.recorder,
+                    shutdown,
+                ));
+            }
+        }
         tokio::spawn(watch_crl(pki_dir.join(files::CLIENT_CRL), verifier));
         Ok::<_, ReferenceError>((addr, jlis_server))
     })?;

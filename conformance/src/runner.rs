@@ -309,6 +309,23 @@ async fn setup(shared: &Arc<Shared>) -> Result<(), String> {
     let Some(operator) = shared.clients.get(&Slot::Operator) else {
         return Err("the target has no [clients.operator]: the runner sets up its fixtures through the operator API".to_owned());
     };
+    let set_clock = match (&shared.sim_clock, shared.target.start) {
+        (Some(clock), Some(start)) => Some((clock.as_ref(), start)),
+        _ => None,
+    };
+    setup_world(operator, &shared.orgs, set_clock, shared.tls_clock.as_ref()).await
+}
+
+/// The world every run (and observe mode) starts from, set up through the operator API: the
+/// platform clock (with `set_clock`, also moving the runner's own clock), the municipality
+/// slot live since 30 days before today on `clock`, the pending municipality not live, and
+/// the slot offices with [`ADMIN_PASSWORD`] for their administrator.
+pub(crate) async fn setup_world(
+    operator: &Client,
+    orgs: &BTreeMap<Slot, String>,
+    set_clock: Option<(&ManualClock, kiban_core::time::Timestamp)>,
+    clock: &dyn Clock,
+) -> Result<(), String> {
     let check = |ex: crate::http::Exchange, what: &str| -> Result<(), String> {
         if (200..300).contains(&ex.status()) {
             Ok(())
@@ -316,7 +333,7 @@ async fn setup(shared: &Arc<Shared>) -> Result<(), String> {
             Err(format!("{what}: {}\n{ex}", ex.summary()))
         }
     };
-    if let (Some(clock), Some(start)) = (&shared.sim_clock, shared.target.start) {
+    if let Some((sim_clock, start)) = set_clock {
         let ex = operator
             .send(
                 &Req::put("/v1/operator/clock")
@@ -324,9 +341,9 @@ async fn setup(shared: &Arc<Shared>) -> Result<(), String> {
             )
             .await;
         check(ex, "setting the platform clock")?;
-        clock.set(start);
+        sim_clock.set(start);
     }
-    let today = shared.tls_clock.now().date_jst();
+    let today = clock.now().date_jst();
     let municipalities = [
         (
             Slot::Municipality,
@@ -335,7 +352,7 @@ async fn setup(shared: &Arc<Shared>) -> Result<(), String> {
         (Slot::MunicipalityPending, json!({"live_from": null})),
     ];
     for (slot, body) in municipalities {
-        let Some(code) = shared.orgs.get(&slot) else {
+        let Some(code) = orgs.get(&slot) else {
             continue;
         };
         let ex = operator
@@ -351,9 +368,7 @@ async fn setup(shared: &Arc<Shared>) -> Result<(), String> {
         (Slot::CareServicePending, Slot::MunicipalityPending),
     ];
     for (slot, located) in offices {
-        let (Some(number), Some(municipality)) =
-            (shared.orgs.get(&slot), shared.orgs.get(&located))
-        else {
+        let (Some(number), Some(municipality)) = (orgs.get(&slot), orgs.get(&located)) else {
             continue;
         };
         let body = json!({"role": slot.role().as_str(), "municipality": municipality, "admin_password": ADMIN_PASSWORD});

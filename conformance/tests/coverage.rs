@@ -1,6 +1,7 @@
-//! The coverage check: every requirement of the catalogue has a case, every case cites known
-//! requirements, ids are stable in shape and unique, and the suite has at least 60 cases. The
-//! check itself can fail (a catalogue with an extra requirement is reported untested).
+//! The coverage check: every requirement of the catalogue has a case or an observe-mode check,
+//! every case and check cites known requirements, ids are stable in shape and unique, and the
+//! suite has at least 60 cases. The check itself can fail (a catalogue with an extra
+//! requirement is reported untested).
 
 use std::collections::BTreeSet;
 
@@ -39,8 +40,19 @@ fn the_suite_has_at_least_sixty_cases_with_unique_well_formed_ids() {
         );
         assert!(!case.title.is_empty());
     }
-    let areas: BTreeSet<Area> = all.iter().map(|c| c.area).collect();
-    assert_eq!(areas.len(), Area::ALL.len(), "every area has cases");
+    let mut areas: BTreeSet<Area> = all.iter().map(|c| c.area).collect();
+    assert_eq!(
+        areas.len(),
+        Area::ALL.len() - 1,
+        "every area but the observe script's has cases"
+    );
+    areas.extend(
+        kiban_conformance::observe::checks::CHECKS
+            .iter()
+            .map(|c| c.area),
+    );
+    areas.insert(Area::Script);
+    assert_eq!(areas.len(), Area::ALL.len());
     assert!(
         all.windows(2).all(|w| w[0].id < w[1].id),
         "all() is ordered by id"
@@ -101,4 +113,39 @@ fn every_ledgered_deviation_names_a_case_and_a_reason() {
         assert!(ids.contains(id.as_str()), "{id} is not a case");
         assert!(reason.len() > 40, "{id}: say why");
     }
+}
+
+#[test]
+fn observe_checks_have_unique_ids_and_cite_requirements_binding_vendor_software() {
+    use kiban_conformance::catalogue::Actor;
+    let catalogue = Catalogue::shipped();
+    let checks = kiban_conformance::observe::checks::CHECKS;
+    let ids: BTreeSet<&str> = checks.iter().map(|c| c.id).collect();
+    assert_eq!(ids.len(), checks.len());
+    assert!(
+        checks.windows(2).all(|w| w[0].id < w[1].id),
+        "ordered by id"
+    );
+    for check in checks {
+        assert!(check.id.starts_with("OBS-"), "{}", check.id);
+        assert!(!check.requirements.is_empty(), "{}", check.id);
+        for id in check.requirements {
+            let req = catalogue.get(id).unwrap_or_else(|| panic!("{id}"));
+            assert!(
+                req.binds.iter().any(|a| *a != Actor::Platform),
+                "{}: {id} binds no vendor software",
+                check.id
+            );
+        }
+    }
+    // Removing a requirement only an observe check cites is reported.
+    let text = kiban_conformance::catalogue::REQUIREMENTS_TOML
+        .replace("[KIBAN-ERR-008]", "[KIBAN-ERR-908]");
+    let report = coverage(&Catalogue::parse(&text).unwrap());
+    assert!(
+        report
+            .unknown
+            .contains(&("OBS-ERR-04".to_owned(), "KIBAN-ERR-008".to_owned()))
+    );
+    assert_eq!(report.untested, ["KIBAN-ERR-908"]);
 }

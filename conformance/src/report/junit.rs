@@ -10,7 +10,12 @@ use super::{Outcome, Report, ReportError};
 use crate::catalogue::Area;
 
 pub(super) fn render(report: &Report) -> Result<String, ReportError> {
-    let mut junit = quick_junit::Report::new("kiban-conformance");
+    let name = if report.observe.is_some() {
+        "kiban-conformance-observe"
+    } else {
+        "kiban-conformance"
+    };
+    let mut junit = quick_junit::Report::new(name);
     junit.set_time(Duration::from_millis(report.duration_ms));
     for area in Area::ALL {
         let results: Vec<_> = report.results.iter().filter(|r| r.area == area).collect();
@@ -29,7 +34,10 @@ pub(super) fn render(report: &Report) -> Result<String, ReportError> {
                         "{}: {}: expected {}, got {}",
                         failure.requirement, failure.check, failure.expected, failure.actual
                     ));
-                    if let Some(ex) = &failure.exchange {
+                    if r.findings.len() > 1 {
+                        let all: Vec<String> = r.findings.iter().map(ToString::to_string).collect();
+                        s.set_description(all.join("\n\n"));
+                    } else if let Some(ex) = &failure.exchange {
                         s.set_description(ex.as_str());
                     }
                     s

@@ -8,7 +8,11 @@ use crate::catalogue::{Area, Catalogue};
 
 pub(super) fn render(report: &Report) -> String {
     let s = &report.summary;
-    let mut out = String::from("# kiban conformance report\n\n");
+    let mut out = String::from(if report.observe.is_some() {
+        "# kiban conformance observe report\n\n"
+    } else {
+        "# kiban conformance report\n\n"
+    });
     let _ = writeln!(
         out,
         "Schema `{}`, suite {} ({} cases, {} requirements, catalogue sha256 `{}`).\n",
@@ -18,26 +22,57 @@ pub(super) fn render(report: &Report) -> String {
         report.suite.requirements,
         &report.suite.requirements_sha256[..16.min(report.suite.requirements_sha256.len())]
     );
-    let _ = writeln!(
-        out,
-        "Target `{}`, run tag `{}`, {} jobs.\n",
-        report.target["base_url"].as_str().unwrap_or("?"),
-        report.options.run_tag,
-        report.options.jobs
-    );
-    out.push_str(
-        "| total | passed | failed | skipped | errors | time |\n|---|---|---|---|---|---|\n",
-    );
-    let _ = writeln!(
-        out,
-        "| {} | {} | {} | {} | {} | {:.1} s |\n",
-        s.total,
-        s.passed,
-        s.failed,
-        s.skipped,
-        s.errors,
-        report.duration_ms as f64 / 1000.0
-    );
+    match (&report.options, &report.observe) {
+        (_, Some(o)) => {
+            let _ = writeln!(
+                out,
+                "Observe mode: the platform recorded what a vendor system of role `{}` (organisation `{}`, terminals {}) sent; {}. {} exchange(s) by the system, {} refused handshake(s), {} exchange(s) of the harness's own peers (not judged). Script: {}.\n",
+                o.role,
+                o.organisation,
+                o.terminals.join(", "),
+                o.ended,
+                o.exchanges,
+                o.handshakes_refused,
+                o.peer_exchanges,
+                o.script.as_ref().map_or("none".to_owned(), |s| format!(
+                    "`{}` (sha256 `{}`), {} expectation(s), {} injected failure(s)",
+                    s.name,
+                    &s.sha256[..16.min(s.sha256.len())],
+                    s.expectations,
+                    s.injections
+                ))
+            );
+            out.push_str("| total | passed | failed | skipped | errors |\n|---|---|---|---|---|\n");
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |\n",
+                s.total, s.passed, s.failed, s.skipped, s.errors
+            );
+        }
+        (Some(options), None) => {
+            let _ = writeln!(
+                out,
+                "Target `{}`, run tag `{}`, {} jobs.\n",
+                report.target["base_url"].as_str().unwrap_or("?"),
+                options.run_tag,
+                options.jobs
+            );
+            out.push_str(
+                "| total | passed | failed | skipped | errors | time |\n|---|---|---|---|---|---|\n",
+            );
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {:.1} s |\n",
+                s.total,
+                s.passed,
+                s.failed,
+                s.skipped,
+                s.errors,
+                report.duration_ms as f64 / 1000.0
+            );
+        }
+        (None, None) => {}
+    }
     for area in Area::ALL {
         let results: Vec<_> = report.results.iter().filter(|r| r.area == area).collect();
         if results.is_empty() {
@@ -71,18 +106,21 @@ pub(super) fn render(report: &Report) -> String {
         for r in problems {
             match &r.outcome {
                 Outcome::Fail { failure } => {
-                    let _ = writeln!(
-                        out,
-                        "### {} {}\n\n- requirement: `{}`\n- check: {}\n- expected: {}\n- actual: {}\n",
-                        r.id,
-                        r.title,
-                        failure.requirement,
-                        failure.check,
-                        failure.expected,
-                        failure.actual
-                    );
-                    if let Some(ex) = &failure.exchange {
-                        let _ = writeln!(out, "```text\n{ex}\n```\n");
+                    let _ = writeln!(out, "### {} {}\n", r.id, r.title);
+                    let all = if r.findings.is_empty() {
+                        std::slice::from_ref(failure)
+                    } else {
+                        r.findings.as_slice()
+                    };
+                    for finding in all {
+                        let _ = writeln!(
+                            out,
+                            "- requirement: `{}`\n- check: {}\n- expected: {}\n- actual: {}\n",
+                            finding.requirement, finding.check, finding.expected, finding.actual
+                        );
+                        if let Some(ex) = &finding.exchange {
+                            let _ = writeln!(out, "```text\n{ex}\n```\n");
+                        }
                     }
                 }
                 Outcome::Error { message } => {

@@ -1,5 +1,6 @@
 //! The run's report and its four renderings: a console summary, JUnit XML (quick-junit),
-//! JSON with a versioned schema (`kiban-conformance/1`) and Markdown. The JSON carries a
+//! JSON with a versioned schema (`kiban-conformance/1`, or `kiban-conformance-observe/1` for
+//! observe mode, which has no run options but an `observe` section) and Markdown. The JSON carries a
 //! SHA-256 digest over its own canonical form (keys sorted, no whitespace, the `digest` member
 //! left out), which covers the inputs (suite version, requirement catalogue digest, target
 //! description, options) and every result; [`verify_json`] recomputes it, so an edited report
@@ -22,6 +23,9 @@ use crate::target::Target;
 
 /// The JSON schema name and version.
 pub const SCHEMA: &str = "kiban-conformance/1";
+
+/// The JSON schema of observe-mode reports.
+pub const OBSERVE_SCHEMA: &str = "kiban-conformance-observe/1";
 
 /// How a case ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -73,7 +77,10 @@ pub struct CaseResult {
     pub tags: Vec<String>,
     /// How it ended.
     pub outcome: Outcome,
-    /// Wall time in milliseconds.
+    /// Every finding, when an observe-mode check found several (the outcome names the first).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Failure>,
+    /// Wall time in milliseconds (0 in observe mode, whose reports carry no wall time).
     pub duration_ms: u64,
 }
 
@@ -86,6 +93,7 @@ impl CaseResult {
             requirements: case.requirements.iter().map(|r| (*r).to_owned()).collect(),
             tags: case.tags.iter().map(|t| (*t).to_owned()).collect(),
             outcome,
+            findings: Vec::new(),
             duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
         }
     }
@@ -207,8 +215,12 @@ pub struct Report {
     pub suite: SuiteInfo,
     /// The target, without secrets.
     pub target: Value,
-    /// The options.
-    pub options: ReportedOptions,
+    /// The options (runs only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ReportedOptions>,
+    /// What was observed (observe mode only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observe: Option<crate::observe::ObserveInfo>,
     /// Counts.
     pub summary: Summary,
     /// Per case, ordered by id.
@@ -258,49 +270,11 @@ impl Report {
         duration: Duration,
     ) -> Report {
         let catalogue = Catalogue::shipped();
-        let mut summary = Summary {
-            total: results.len(),
-            ..Summary::default()
-        };
-        for r in &results {
-            match r.outcome {
-                Outcome::Pass => summary.passed += 1,
-                Outcome::Fail { .. } => summary.failed += 1,
-                Outcome::Skip { .. } => summary.skipped += 1,
-                Outcome::Error { .. } => summary.errors += 1,
-            }
-        }
+        let summary = summarise(&results);
         let requirements = catalogue
             .requirements()
             .iter()
-            .map(|req| {
-                let mine: Vec<&CaseResult> = results
-                    .iter()
-                    .filter(|r| r.requirements.contains(&req.id))
-                    .collect();
-                let status = if mine.is_empty() {
-                    "not-selected"
-                } else if mine
-                    .iter()
-                    .any(|r| matches!(r.outcome, Outcome::Fail { .. }))
-                {
-                    "fail"
-                } else if mine
-                    .iter()
-                    .any(|r| matches!(r.outcome, Outcome::Error { .. }))
-                {
-                    "error"
-                } else if mine.iter().any(|r| r.outcome == Outcome::Pass) {
-                    "pass"
-                } else {
-                    "skip"
-                };
-                RequirementStatus {
-                    id: req.id.clone(),
-                    status: status.to_owned(),
-                    cases: mine.iter().map(|r| r.id.clone()).collect(),
-                }
-            })
+            .map(|req| requirement_status(req, &results, "not-selected"))
             .collect();
         Report {
             schema: SCHEMA.to_owned(),
@@ -311,14 +285,15 @@ impl Report {
                 requirements_sha256: Catalogue::digest(),
             },
             target: target.describe(),
-            options: ReportedOptions {
+            options: Some(ReportedOptions {
                 jobs: options.jobs,
                 timeout_ms: u64::try_from(options.timeout.as_millis()).unwrap_or(u64::MAX),
                 ids: options.filter.ids.clone(),
                 areas: options.filter.areas.clone(),
                 tags: options.filter.tags.clone(),
                 run_tag: run_tag.to_owned(),
-            },
+            }),
+            observe: None,
             summary,
             results,
             requirements,
@@ -327,6 +302,97 @@ impl Report {
         }
     }
 
+    /// An observe-mode report: the checks' and the script's results (ordered by id), the
+    /// requirements they cite plus every other requirement binding the observed `actor`
+    /// (`not-observed`), no run options and no wall time.
+    pub(crate) fn observed(
+        target: Value,
+        info: crate::observe::ObserveInfo,
+        mut results: Vec<CaseResult>,
+        actor: crate::catalogue::Actor,
+    ) -> Report {
+        results.sort_by(|a, b| a.id.cmp(&b.id));
+        let catalogue = Catalogue::shipped();
+        let summary = summarise(&results);
+        let requirements = catalogue
+            .requirements()
+            .iter()
+            .filter(|req| {
+                req.binds.contains(&actor)
+                    || results.iter().any(|r| r.requirements.contains(&req.id))
+            })
+            .map(|req| requirement_status(req, &results, "not-observed"))
+            .collect();
+        Report {
+            schema: OBSERVE_SCHEMA.to_owned(),
+            suite: SuiteInfo {
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+                cases: results.len(),
+                requirements: catalogue.requirements().len(),
+                requirements_sha256: Catalogue::digest(),
+            },
+            target,
+            options: None,
+            observe: Some(info),
+            summary,
+            results,
+            requirements,
+            strength: None,
+            duration_ms: 0,
+        }
+    }
+}
+
+fn summarise(results: &[CaseResult]) -> Summary {
+    let mut summary = Summary {
+        total: results.len(),
+        ..Summary::default()
+    };
+    for r in results {
+        match r.outcome {
+            Outcome::Pass => summary.passed += 1,
+            Outcome::Fail { .. } => summary.failed += 1,
+            Outcome::Skip { .. } => summary.skipped += 1,
+            Outcome::Error { .. } => summary.errors += 1,
+        }
+    }
+    summary
+}
+
+fn requirement_status(
+    req: &crate::catalogue::Requirement,
+    results: &[CaseResult],
+    none: &str,
+) -> RequirementStatus {
+    let mine: Vec<&CaseResult> = results
+        .iter()
+        .filter(|r| r.requirements.contains(&req.id))
+        .collect();
+    let status = if mine.is_empty() {
+        none
+    } else if mine
+        .iter()
+        .any(|r| matches!(r.outcome, Outcome::Fail { .. }))
+    {
+        "fail"
+    } else if mine
+        .iter()
+        .any(|r| matches!(r.outcome, Outcome::Error { .. }))
+    {
+        "error"
+    } else if mine.iter().any(|r| r.outcome == Outcome::Pass) {
+        "pass"
+    } else {
+        "skip"
+    };
+    RequirementStatus {
+        id: req.id.clone(),
+        status: status.to_owned(),
+        cases: mine.iter().map(|r| r.id.clone()).collect(),
+    }
+}
+
+impl Report {
     /// Whether every case that ran passed (skips allowed, no failure or error).
     pub fn all_passed(&self) -> bool {
         self.summary.failed == 0 && self.summary.errors == 0
@@ -346,16 +412,32 @@ impl Report {
     /// The console summary: one line of counts, then every failure, error and skip.
     pub fn console_summary(&self) -> String {
         let s = &self.summary;
-        let mut out = format!(
-            "kiban conformance ({}): {} cases: {} passed, {} failed, {} skipped, {} errors in {:.1} s\n",
-            self.schema,
-            s.total,
-            s.passed,
-            s.failed,
-            s.skipped,
-            s.errors,
-            self.duration_ms as f64 / 1000.0
-        );
+        let mut out = match &self.observe {
+            None => format!(
+                "kiban conformance ({}): {} cases: {} passed, {} failed, {} skipped, {} errors in {:.1} s\n",
+                self.schema,
+                s.total,
+                s.passed,
+                s.failed,
+                s.skipped,
+                s.errors,
+                self.duration_ms as f64 / 1000.0
+            ),
+            Some(o) => format!(
+                "kiban conformance observe ({}): role {} ({}), {}; {} exchange(s), {} refused handshake(s); {} checks: {} passed, {} failed, {} skipped, {} errors\n",
+                self.schema,
+                o.role,
+                o.organisation,
+                o.ended,
+                o.exchanges,
+                o.handshakes_refused,
+                s.total,
+                s.passed,
+                s.failed,
+                s.skipped,
+                s.errors
+            ),
+        };
         for area in Area::ALL {
             let mine: Vec<&CaseResult> = self.results.iter().filter(|r| r.area == area).collect();
             if mine.is_empty() {
@@ -368,13 +450,13 @@ impl Report {
             match &r.outcome {
                 Outcome::Pass => {}
                 Outcome::Fail { failure } => {
-                    let _ = writeln!(
-                        out,
-                        "FAIL  {} {}\n      {}",
-                        r.id,
-                        r.title,
-                        indent(&failure.to_string())
-                    );
+                    let _ = writeln!(out, "FAIL  {} {}", r.id, r.title);
+                    if r.findings.is_empty() {
+                        let _ = writeln!(out, "      {}", indent(&failure.to_string()));
+                    }
+                    for finding in &r.findings {
+                        let _ = writeln!(out, "      {}", indent(&finding.to_string()));
+                    }
                 }
                 Outcome::Error { message } => {
                     let _ = writeln!(out, "ERROR {} {}: {}", r.id, r.title, message);

@@ -9,7 +9,7 @@ use crate::exit::Code;
 ///
 /// Start with `kiban demo`. Also: the decision core (`id`, `rules`), the test PKI (`certs`),
 /// the reference platform (`serve`, `openapi`, `audit`), scenarios (`scenario run`) and
-/// the vendor conformance suite (`conformance run`, `conformance csv`).
+/// the vendor conformance suite (`conformance run`, `conformance csv`, `conformance observe`).
 #[derive(Debug, Parser)]
 #[command(name = "kiban", version, about, long_about, propagate_version = true)]
 pub(crate) struct Cli {
@@ -42,7 +42,8 @@ enum Command {
     /// Run scenarios (rollout, consent and lapse policies, national model) and write reports.
     #[command(subcommand)]
     Scenario(crate::scenario::ScenarioCommand),
-    /// Vendor conformance: run the suite against a platform, or validate care-plan CSV files.
+    /// Vendor conformance: run the suite against a platform, observe a vendor's system, or
+    /// validate care-plan CSV files.
     #[command(subcommand)]
     Conformance(crate::conformance::ConformanceCommand),
 }

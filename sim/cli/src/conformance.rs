@@ -6,18 +6,29 @@
 //!   its digest, Markdown) go to `--out`.
 //! - `csv FILES…|DIR` validates care-plan CSV files (MS932, names, columns, codes, cross-file
 //!   consistency); every finding cites its clause of the standard.
+//! - `observe --role ROLE` (client-side conformance) starts the reference platform behind a
+//!   recording layer on `--listen`, writes the vendor's client certificates, the operator root
+//!   CA and `connection.toml` into `--out`, prints the base URL, and records what the vendor's
+//!   system sends until the `--script` is complete, Ctrl-C, or `--duration` seconds; then it
+//!   judges the exchanges and writes the same four reports plus `exchanges.jsonl`.
 //!
-//! Exit codes: 0 all selected cases passed / no error finding; 1 a case failed or a file has
-//! an error finding; 2 bad arguments or an unusable target file; 3 the run could not happen.
+//! Exit codes: 0 all selected cases passed / no error finding / every observe check passed and
+//! the script was met; 1 a case failed, a file has an error finding, or observe found a
+//! violation or an unmet expectation or observed nothing at all; 2 bad arguments, an unusable target file or script, a
+//! role that cannot be observed; 3 the run could not happen (e.g. `--listen` cannot be bound).
 
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use kiban_conformance::observe::script::Script;
+use kiban_conformance::observe::{ObserveError, ObserveOptions};
 use kiban_conformance::runner::{Filter, RunOptions};
 use kiban_conformance::{Area, Target};
+use kiban_core::vocab::Role;
 
 use crate::exit::{Code, UsageError};
 
@@ -28,6 +39,43 @@ pub(crate) enum ConformanceCommand {
     Run(RunArgs),
     /// Validate care-plan CSV files (ケアプランデータ連携 standard v4.1 / v3.2).
     Csv(CsvArgs),
+    /// Observe a vendor's system (client-side conformance): serve the reference platform,
+    /// record and judge what the system sends, write the reports.
+    Observe(ObserveArgs),
+}
+
+/// `kiban conformance observe`.
+#[derive(Debug, Args)]
+pub(crate) struct ObserveArgs {
+    /// The role of the system under observation: municipality, care-management (alias
+    /// care-office), care-service, facility, medical-institution (alias medical).
+    #[arg(long, value_name = "ROLE", value_parser = parse_role)]
+    role: Role,
+    /// Where the observed platform listens.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8444")]
+    listen: SocketAddr,
+    /// The script of expected interactions (TOML, `kiban-observe-script/1`); observation
+    /// ends when it is complete.
+    #[arg(long, value_name = "FILE")]
+    script: Option<PathBuf>,
+    /// End after this many seconds (without it and without a script: on Ctrl-C only).
+    #[arg(long, value_name = "SECS")]
+    duration: Option<u64>,
+    /// Where certificates, the connection file, the reports and the exchange log go.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "reports/conformance-observe"
+    )]
+    out: PathBuf,
+    /// The vendor's terminals, one client certificate each (repeatable; default vendor-1
+    /// and vendor-2).
+    #[arg(long = "terminal", value_name = "NAME")]
+    terminals: Vec<String>,
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    kiban_conformance::observe::parse_role(text).map_err(|e| e.to_string())
 }
 
 /// `kiban conformance run`.
@@ -89,7 +137,103 @@ pub(crate) fn run(cmd: ConformanceCommand) -> anyhow::Result<Code> {
     match cmd {
         ConformanceCommand::Run(args) => run_cases(&args),
         ConformanceCommand::Csv(args) => csv(&args),
+        ConformanceCommand::Observe(args) => observe(args),
     }
+}
+
+fn observe(args: ObserveArgs) -> anyhow::Result<Code> {
+    let mut options = ObserveOptions::new(args.role, &args.out);
+    options.listen = args.listen;
+    if !args.terminals.is_empty() {
+        options.terminals = args.terminals;
+    }
+    if let Some(path) = &args.script {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
+        let script =
+            Script::parse(&text).map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        options.script = Some((name, script));
+    }
+    let observer = match kiban_conformance::observe::start(options) {
+        Ok(observer) => observer,
+        Err(ObserveError::Usage(message)) => return Err(UsageError(message).into()),
+        Err(e) => return Err(e).context("starting observe mode"),
+    };
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "observing role {} ({}) at {} (server name {})",
+        observer.role(),
+        observer.organisation(),
+        observer.base_url(),
+        observer.server_name()
+    )?;
+    writeln!(
+        out,
+        "connection file: {}\nCA: {}",
+        observer.connection_file().display(),
+        observer.ca_file().display()
+    )?;
+    for terminal in observer.terminals() {
+        writeln!(
+            out,
+            "client certificate {}: {} (key {})",
+            terminal.principal.terminal(),
+            terminal.chain.display(),
+            terminal.key.display()
+        )?;
+    }
+    writeln!(
+        out,
+        "{}",
+        match (&args.script, args.duration) {
+            (Some(_), Some(s)) => format!("until the script is complete, Ctrl-C, or {s} s"),
+            (Some(_), None) => "until the script is complete or Ctrl-C".to_owned(),
+            (None, Some(s)) => format!("for {s} s or until Ctrl-C"),
+            (None, None) => "until Ctrl-C".to_owned(),
+        }
+    )?;
+    out.flush()?;
+    drop(out);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting a runtime")?;
+    let ended = runtime.block_on(
+        observer.wait(args.duration.map(Duration::from_secs), async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }),
+    );
+    drop(runtime);
+    let (report, files) = observer
+        .finish(ended)
+        .with_context(|| format!("writing reports into {}", args.out.display()))?;
+    let mut out = std::io::stdout().lock();
+    write!(out, "{}", report.console_summary())?;
+    let observed = report
+        .observe
+        .as_ref()
+        .map_or(0, |o| o.exchanges + o.handshakes_refused);
+    if observed == 0 {
+        writeln!(
+            out,
+            "nothing was observed: no request of the system reached the platform"
+        )?;
+    }
+    for file in files {
+        writeln!(out, "wrote {}", file.display())?;
+    }
+    Ok(if report.all_passed() && observed > 0 {
+        Code::Success
+    } else {
+        Code::Failure
+    })
 }
 
 fn run_cases(args: &RunArgs) -> anyhow::Result<Code> {
@@ -127,10 +271,20 @@ fn run_cases(args: &RunArgs) -> anyhow::Result<Code> {
         .with_context(|| format!("writing reports into {}", args.out.display()))?;
     let mut out = std::io::stdout().lock();
     write!(out, "{}", report.console_summary())?;
+    let observed = report
+        .observe
+        .as_ref()
+        .map_or(0, |o| o.exchanges + o.handshakes_refused);
+    if observed == 0 {
+        writeln!(
+            out,
+            "nothing was observed: no request of the system reached the platform"
+        )?;
+    }
     for file in files {
         writeln!(out, "wrote {}", file.display())?;
     }
-    Ok(if report.all_passed() {
+    Ok(if report.all_passed() && observed > 0 {
         Code::Success
     } else {
         Code::Failure

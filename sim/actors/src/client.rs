@@ -11,7 +11,10 @@
 //! retryable (503 such as `jlis-unavailable`, 429, a gateway's 502/504, or a 5xx the problem
 //! document marks `retryable`). A 4xx (other than 429) is an answer, never retried. Identity
 //! verification (`POST /v1/identity/verify`) has no key and a single-use nonce: after a
-//! retryable refusal the actor asks for a new nonce and signs again.
+//! retryable refusal the actor asks for a new nonce and signs again. Between attempts it waits
+//! the policy's back-off, or the refusal's `Retry-After` (delta-seconds) when that is longer;
+//! a `Retry-After` beyond the policy's longest wait ends the retries instead of resending
+//! early.
 //!
 //! Connections are kept alive and reused one request at a time; a request that fails on a
 //! reused connection before it was sent is sent once more on a fresh one. Time is the tokio
@@ -57,6 +60,9 @@ pub struct Refusal {
     pub detail: String,
     /// The problem document's `retryable` member (false when absent).
     pub retryable_hint: bool,
+    /// The answer's `Retry-After` in delta-seconds (an HTTP-date or a malformed value is
+    /// ignored: the back-off applies).
+    pub retry_after: Option<Duration>,
 }
 
 impl Refusal {
@@ -75,14 +81,25 @@ impl Refusal {
                 code: text(&p, "code").unwrap_or_default(),
                 detail: text(&p, "detail").unwrap_or_default(),
                 retryable_hint: p["retryable"].as_bool().unwrap_or(false),
+                retry_after: None,
             },
             _ => Refusal {
                 status,
                 code: format!("http-{status}"),
                 detail: String::from_utf8_lossy(body).chars().take(500).collect(),
                 retryable_hint: false,
+                retry_after: None,
             },
         }
+    }
+
+    /// The same refusal with the answer's `Retry-After` header value, if it is a number of
+    /// seconds.
+    pub fn with_retry_after(mut self, header: Option<&str>) -> Refusal {
+        self.retry_after = header
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        self
     }
 
     /// Whether the same request may succeed later: 503 (e.g. `jlis-unavailable`), 429, a
@@ -449,7 +466,16 @@ impl PlatformClient {
             match self.send(request).await {
                 Ok(response) => return Ok(response),
                 Err(error) if attempt < allowed && error.is_retryable() => {
-                    tokio::time::sleep(policy.backoff(attempt)).await;
+                    let told = error.refusal().and_then(|r| r.retry_after);
+                    if told.is_some_and(|t| t > policy.max_backoff) {
+                        // Resending before the platform's Retry-After would be early.
+                        return Err(RetryError {
+                            attempts: attempt,
+                            error,
+                        });
+                    }
+                    let wait = policy.backoff(attempt).max(told.unwrap_or_default());
+                    tokio::time::sleep(wait).await;
                 }
                 Err(error) => {
                     return Err(RetryError {
@@ -483,6 +509,11 @@ impl PlatformClient {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        let retry_after = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let body = Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
             .collect()
             .await
@@ -501,11 +532,10 @@ impl PlatformClient {
                 body,
             })
         } else {
-            Err(ClientError::Refused(Refusal::from_response(
-                status,
-                content_type.as_deref(),
-                &body,
-            )))
+            Err(ClientError::Refused(
+                Refusal::from_response(status, content_type.as_deref(), &body)
+                    .with_retry_after(retry_after.as_deref()),
+            ))
         }
     }
 
@@ -641,6 +671,11 @@ mod tests {
         let r = Refusal::from_response(500, Some("application/problem+json"), b"not json");
         assert_eq!(r.code, "http-500");
         assert!(!r.is_retryable(), "an internal error is not retried");
+        let r = Refusal::from_response(503, None, b"").with_retry_after(Some(" 2 "));
+        assert_eq!(r.retry_after, Some(Duration::from_secs(2)));
+        let r = Refusal::from_response(503, None, b"")
+            .with_retry_after(Some("Wed, 21 Oct 2026 07:28:00 GMT"));
+        assert_eq!(r.retry_after, None, "an HTTP-date falls back to the back-off");
         let r = Refusal::from_response(400, None, &[0xff; 600]);
         assert_eq!(r.detail.chars().count(), 500);
         assert!(!r.is_retryable());
@@ -654,6 +689,7 @@ mod tests {
                 code: "x".into(),
                 detail: String::new(),
                 retryable_hint: hint,
+                retry_after: None,
             })
         };
         assert!(refusal(503, false).is_retryable());

@@ -25,38 +25,26 @@
 //! [`DemoError`] is kept for the harness itself (runtime, PKI, sockets, files).
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
 
-use kiban_certs::store::{InitOptions, PkiDir};
-use kiban_certs::tls::{ClientVerifier, StaleCrl};
-use kiban_certs::{Clock, ManualClock, Organisation, Principal, TerminalId};
+use kiban_certs::Organisation;
 use kiban_core::id::{CareOfficeNumber, MedicalInstitutionCode, MunicipalityCode};
-use kiban_core::time::{Date, Timestamp};
+use kiban_core::time::Date;
 use kiban_core::vocab::{InfoClass, Role};
-use kiban_platform::api::{AppState, Metrics, router};
 use kiban_platform::careplan::{ClockTime, ServiceCode, ServiceTypeCode, Weekday};
-use kiban_platform::identity::JlisClient;
-use kiban_platform::platform::{KdfCost, Platform, PlatformConfig};
-use kiban_platform::store::MemoryStore;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::careplan::{CarePlan, PlannedService, actuals_for, year_month};
 use crate::certification::ApplicationKind;
-use crate::client::{PlatformClient, RetryPolicy};
-use crate::jlis::{JlisMock, JlisServer};
 use crate::medical::{OpinionRoute, PhysicianOpinion};
 use crate::migration::MigrationState;
-use crate::municipality::{Municipality, MunicipalityConfig};
 use crate::office::{Office, OfficeSpec};
-use crate::operator::{CertificateDesk, Operator};
 use crate::outcome::{ActorError, ReadOutcome};
 use crate::people::{PeopleConfig, generate};
-use crate::portal::Portal;
-use crate::reader::{CardReader, Presence, ReaderConfig};
+use crate::reader::Presence;
 use crate::wire::PersonRef;
+use crate::world::{OfficeSetup, TerminalSetup, WireWorld, WorldConfig, WorldError};
 
 /// The walkthrough's municipality (横浜市) and its simulated first day.
 const CITY: &str = "141003";
@@ -103,6 +91,18 @@ pub enum DemoError {
     /// The JSON log could not be serialised.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+impl From<WorldError> for DemoError {
+    fn from(e: WorldError) -> DemoError {
+        match e {
+            WorldError::Io { path, source } => DemoError::Io { path, source },
+            WorldError::Socket(e) => DemoError::Socket(e),
+            WorldError::Pki(m) => DemoError::Pki(m),
+            WorldError::Platform(m) => DemoError::Platform(m),
+            WorldError::Actor(e) => DemoError::Setup(e),
+        }
+    }
 }
 
 /// One step of the walkthrough.
@@ -176,10 +176,10 @@ pub fn run(out_dir: &Path, seed: u64) -> Result<DemoOutcome, DemoError> {
 
 /// [`run`] on the caller's runtime.
 pub async fn run_async(out_dir: &Path, seed: u64) -> Result<DemoOutcome, DemoError> {
-    let mut scene = Scene::start(seed).await?;
+    let mut world = start_world(seed).await?;
     let mut walk = Walk::default();
-    let walked = walkthrough(&mut scene, &mut walk, seed).await;
-    scene.stop().await;
+    let walked = walkthrough(&mut world, &mut walk, seed).await;
+    world.stop().await;
     walked?;
     let mut outcome = DemoOutcome {
         seed,
@@ -336,156 +336,14 @@ fn date(text: &str) -> Result<Date, DemoError> {
     setup(text.parse::<Date>(), DemoError::Platform)
 }
 
-fn quick() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 3,
-        initial_backoff: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(20),
-    }
-}
-
-/// The platform and J-LIS on local sockets, the PKI folder, the clock.
-struct Scene {
-    addr: std::net::SocketAddr,
-    pki: PkiDir,
-    verifier: Arc<ClientVerifier>,
-    clock: Arc<ManualClock>,
-    jlis: JlisMock,
-    jlis_server: Option<JlisServer>,
-    _dir: tempfile::TempDir,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Scene {
-    async fn start(seed: u64) -> Result<Scene, DemoError> {
-        let today = date(TODAY)?.midnight_jst();
-        let clock = Arc::new(ManualClock::new(today));
-        let jlis = setup(
-            JlisMock::generate(date("2015-01-01")?.midnight_jst(), 30 * 365, clock.clone()),
-            DemoError::Pki,
-        )?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(DemoError::Socket)?;
-        let jlis_server = jlis.serve(listener).map_err(DemoError::Socket)?;
-
-        let dir = tempfile::Builder::new()
-            .prefix(&format!("kiban-demo-{seed}-"))
-            .tempdir()
-            .map_err(|source| DemoError::Io {
-                path: std::env::temp_dir(),
-                source,
-            })?;
-        let pki = setup(
-            PkiDir::init(dir.path(), &InitOptions::default(), clock.now(), false),
-            DemoError::Pki,
-        )?;
-        let verifier = setup(pki.client_verifier(StaleCrl::Refuse), DemoError::Pki)?;
-        let server_config = setup(
-            pki.server_config(verifier.clone(), clock.clone()),
-            DemoError::Pki,
-        )?;
-        let config = PlatformConfig {
-            kdf: KdfCost::TestOnly,
-            sim_clock: true,
-            jlis_ca: Some(jlis.ca_der().to_vec()),
-            ..PlatformConfig::standard()
-        };
-        let platform = setup(
-            Platform::open(
-                Arc::new(MemoryStore::new()),
-                clock.clone(),
-                verifier.clone(),
-                config,
-            ),
-            DemoError::Platform,
-        )?;
-        let jlis_client = setup(
-            JlisClient::new(&jlis_server.base_url()),
-            DemoError::Platform,
-        )?;
-        let state = AppState {
-            platform: Arc::new(platform),
-            sim_clock: Some(clock.clone()),
-            metrics: Arc::new(Metrics::default()),
-            jlis: Some(jlis_client),
-        };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(DemoError::Socket)?;
-        let addr = listener.local_addr().map_err(DemoError::Socket)?;
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(kiban_platform::server::serve(
-            listener,
-            server_config,
-            router(state),
-            async move {
-                let _ = stopped.await;
-            },
-        ));
-        Ok(Scene {
-            addr,
-            pki,
-            verifier,
-            clock,
-            jlis,
-            jlis_server: Some(jlis_server),
-            _dir: dir,
-            stop: Some(stop),
-        })
-    }
-
-    async fn stop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.jlis_server.take() {
-            server.shutdown().await;
-        }
-    }
-
-    fn now(&self) -> Timestamp {
-        self.clock.now()
-    }
-
-    /// A platform client with a fresh certificate for a system principal.
-    fn client(&mut self, principal: &Principal) -> Result<PlatformClient, ActorError> {
-        let pki_err = |e: kiban_certs::store::StoreError| ActorError::Pki(e.to_string());
-        let entry = self
-            .pki
-            .issue_client(principal, 365, self.clock.now(), false)
-            .map_err(pki_err)?;
-        let credentials = self
-            .pki
-            .client_credentials(&entry.serial)
-            .map_err(pki_err)?;
-        Ok(PlatformClient::with_credentials(
-            self.addr,
-            "localhost",
-            self.pki.root_der(),
-            credentials,
-            self.clock.clone(),
-        )?)
-    }
-
-    fn principal(
-        role: Role,
-        organisation: Organisation,
-        terminal: &str,
-    ) -> Result<Principal, ActorError> {
-        let terminal = TerminalId::parse(terminal).map_err(|e| ActorError::Pki(e.to_string()))?;
-        Principal::new(role, organisation, terminal).map_err(|e| ActorError::Pki(e.to_string()))
-    }
-
-    fn desk(&mut self) -> CertificateDesk<'_> {
-        CertificateDesk::new(
-            &mut self.pki,
-            self.verifier.clone(),
-            self.addr,
-            "localhost",
-            self.clock.clone(),
-        )
-    }
+/// The world of the walkthrough: Yokohama's first day, the published rules.
+async fn start_world(seed: u64) -> Result<WireWorld, DemoError> {
+    let today = date(TODAY)?;
+    let config = WorldConfig {
+        label: format!("demo-{seed}"),
+        ..WorldConfig::new(today, today.plus_months(12))
+    };
+    Ok(WireWorld::start(config).await?)
 }
 
 fn care_office(seed: u64) -> Organisation {
@@ -507,7 +365,7 @@ fn sub(seed: u64, n: u64) -> u64 {
 
 // ------------------------------------------------------------------ the walk
 
-async fn walkthrough(s: &mut Scene, w: &mut Walk, seed: u64) -> Result<(), DemoError> {
+async fn walkthrough(s: &mut WireWorld, w: &mut Walk, seed: u64) -> Result<(), DemoError> {
     match walk(s, w, seed).await {
         Ok(()) => {
             w.completed = true;
@@ -545,9 +403,8 @@ impl From<DemoError> for Stop {
 /// administrator signed in; one step.
 #[allow(clippy::too_many_arguments)]
 async fn office(
-    s: &mut Scene,
+    s: &mut WireWorld,
     w: &mut Walk,
-    operator: &Operator,
     role: Role,
     organisation: Organisation,
     name: &str,
@@ -560,53 +417,36 @@ async fn office(
     let actor = format!("operator → {role} {number}");
     let route = format!("PUT /v1/operator/offices/{number}; POST /v1/session");
     let action = format!("registers {name}, opens terminal {terminal}, signs the administrator in");
-    let registered = operator
-        .register_office(&organisation, role, city, ADMIN_PASSWORD)
-        .await;
-    w.check(registered, &actor, &action, &route, "ok")?;
     let service_type = match service_type {
         Some(t) => Some(some(ServiceTypeCode::parse(t), "service type")?),
         None => None,
     };
-    let spec = OfficeSpec {
-        role,
-        organisation,
-        name: name.to_owned(),
-        municipality: city,
-        service_type,
+    let setup = OfficeSetup {
+        spec: OfficeSpec {
+            role,
+            organisation,
+            name: name.to_owned(),
+            municipality: city,
+            service_type,
+        },
+        admin_password: ADMIN_PASSWORD.to_owned(),
+        seed,
+        terminals: vec![TerminalSetup {
+            name: terminal.to_owned(),
+            days: 365,
+            staff: "admin".to_owned(),
+        }],
     };
-    let mut office = Office::new(spec, ADMIN_PASSWORD, seed).with_retry(quick());
-    let opened = office.open_terminal(terminal, &mut s.desk(), 365, ReaderConfig::default());
-    w.check(opened, &actor, &action, &route, "ok")?;
-    let signed_in = office.sign_in(terminal, "admin").await;
-    w.check(signed_in, &actor, &action, &route, "ok")?;
+    let office = s.open_office(setup).await;
+    let office = w.check(office, &actor, &action, &route, "ok")?;
     w.record(&actor, &action, &route, "ok", "ok", String::new());
     Ok(office)
 }
 
-async fn walk(s: &mut Scene, w: &mut Walk, seed: u64) -> Result<(), Stop> {
+async fn walk(s: &mut WireWorld, w: &mut Walk, seed: u64) -> Result<(), Stop> {
     let today = date(TODAY)?;
     let city_code = setup(MunicipalityCode::parse(CITY), DemoError::Platform)?;
-    let operator = Operator::new(s.client(&Scene::principal(
-        Role::Operator,
-        Organisation::None,
-        "ops1",
-    )?)?)
-    .with_retry(quick());
-    let city_org = setup(
-        Organisation::parse_for(Role::Municipality, CITY),
-        DemoError::Platform,
-    )?;
-    let city_client = s.client(&Scene::principal(Role::Municipality, city_org, "kikan1")?)?;
-    let mut city = Municipality::new(
-        city_code,
-        city_client,
-        s.jlis.clone(),
-        MunicipalityConfig {
-            retry: quick(),
-            ..MunicipalityConfig::standard(sub(seed, 1))
-        },
-    )?;
+    let mut city = s.municipality_system(city_code, sub(seed, 1))?;
     let config = PeopleConfig {
         municipalities: Some(vec![city_code]),
         card_holding_rate: 1.0,
@@ -617,7 +457,7 @@ async fn walk(s: &mut Scene, w: &mut Walk, seed: u64) -> Result<(), Stop> {
     let person = &population[0];
     let me = PersonRef::of(person);
     let mut card = setup(
-        s.jlis.issue_card(
+        s.jlis().issue_card(
             some(person.card_request(), "card request")?,
             date("2026-09-01")?.midnight_jst(),
             &mut ChaCha8Rng::seed_from_u64(sub(seed, 3)),
@@ -645,7 +485,10 @@ async fn walk(s: &mut Scene, w: &mut Walk, seed: u64) -> Result<(), Stop> {
     );
     let route = format!("PUT /v1/operator/municipalities/{CITY}");
     let action = "schedules Yokohama's go-live";
-    let live = operator.enrol_municipality(city_code, Some(today)).await;
+    let live = s
+        .operator()
+        .enrol_municipality(city_code, Some(today))
+        .await;
     w.check(live, "operator 国保中央会", action, &route, "ok")?;
     w.record(
         "operator 国保中央会",
@@ -679,7 +522,6 @@ async fn walk(s: &mut Scene, w: &mut Walk, seed: u64) -> Result<(), Stop> {
     let mut cm = office(
         s,
         w,
-        &operator,
         Role::CareManagement,
         care_office(sub(seed, 4)),
         "ひまわり居宅介護支援",
@@ -691,7 +533,6 @@ async fn walk(s: &mut Scene, w: &mut Walk, seed: u64) -> Result<(), Stop> {
     let other = office(
         s,
         w,
-        &operator,
         Role::CareManagement,
         care_office(sub(seed, 6)),
         "さくら居宅介護支援",
@@ -703,7 +544,6 @@ async fn walk(s: &mut Scene, w: &mut Walk, seed: u64) -> Result<(), Stop> {
     let help = office(
         s,
         w,
-        &operator,
         Role::CareService,
         care_office(sub(seed, 8)),
         "ケアサービス髙橋",
@@ -715,7 +555,6 @@ async fn walk(s: &mut Scene, w: &mut Walk, seed: u64) -> Result<(), Stop> {
     let doctor = office(
         s,
         w,
-        &operator,
         Role::MedicalInstitution,
         clinic(sub(seed, 10)),
         "みなと内科",
@@ -1027,20 +866,7 @@ async fn walk(s: &mut Scene, w: &mut Walk, seed: u64) -> Result<(), Stop> {
     );
 
     // 5. The person through the portal.
-    let portal_client = s.client(&Scene::principal(
-        Role::Person,
-        setup(
-            Organisation::parse_for(Role::Person, "-"),
-            DemoError::Platform,
-        )?,
-        "pmh-01",
-    )?)?;
-    let reader = CardReader::new(
-        ReaderConfig::default(),
-        ChaCha8Rng::seed_from_u64(sub(seed, 12)),
-    )
-    .map_err(ActorError::from)?;
-    let mut portal = Portal::new(portal_client, reader).with_retry(quick());
+    let mut portal = s.portal("pmh-01", sub(seed, 12))?;
     let person_actor = format!("person {} via マイナポータル", person.insured);
     let action = "signs in with the My Number card (PIN)";
     let route = "POST /v1/identity/nonce; POST /v1/portal/session";

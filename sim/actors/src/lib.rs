@@ -29,6 +29,10 @@
 //! - [`medical`]: physician opinions by the web and EHR routes.
 //! - [`portal`]: the person (and their representative) through マイナポータル.
 //!
+//! Scenes: [`world`] (the platform, J-LIS and the operator on local sockets, with helpers
+//! that open municipalities, offices and cards; used by [`demo`] and the engine's wire
+//! mode).
+//!
 //! Shared: [`client`] (the mTLS HTTP/1.1 client, typed problem+json refusals, a retry helper
 //! that retries only safe requests), [`outcome`] (typed refusal reasons, read outcomes, the
 //! actors' error), [`wire`] (person references and exchange answers).
@@ -63,3 +67,4 @@ pub mod people;
 pub mod portal;
 pub mod reader;
 pub mod wire;
+pub mod world;

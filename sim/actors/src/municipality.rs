@@ -841,6 +841,25 @@ impl Municipality {
             .json()?)
     }
 
+    /// Records the comprehensive consent an insured person gives now, with an application
+    /// at the counter (occasion `application`), at once rather than at the next
+    /// [`Municipality::sync`]. Refused by the platform before the insurer shares.
+    pub async fn record_consent(
+        &self,
+        insured: InsuredNumber,
+        certification_end: Option<Date>,
+    ) -> Result<ConsentReceipt, ActorError> {
+        if !self.residents.contains_key(&insured) {
+            return Err(ActorError::NotInsuredHere(insured));
+        }
+        let request = ApiRequest::put(self.person_ref(insured).path("consent")).json(
+            &json!({"occasion": Occasion::Application.as_str(), "certification_end": certification_end}),
+        )?;
+        Ok(send(&self.client, &request, &self.config.retry)
+            .await?
+            .json()?)
+    }
+
     /// Records a withdrawal of consent the person made at the counter.
     pub async fn withdraw_consent(
         &self,

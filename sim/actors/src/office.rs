@@ -113,6 +113,9 @@ pub struct Office {
     spec: OfficeSpec,
     staff: BTreeMap<String, Staff>,
     terminals: BTreeMap<String, Terminal>,
+    /// Retired terminals whose device still holds its (revoked) certificate and whatever
+    /// session was left open on it — a BYOD phone that went home with its owner.
+    retired: BTreeMap<String, Terminal>,
     retry: RetryPolicy,
     rng: ChaCha8Rng,
 }
@@ -152,6 +155,7 @@ impl Office {
             spec,
             staff,
             terminals: BTreeMap::new(),
+            retired: BTreeMap::new(),
             retry: RetryPolicy::default(),
             rng: ChaCha8Rng::seed_from_u64(seed),
         }
@@ -222,13 +226,15 @@ impl Office {
     }
 
     /// Retires a terminal: its certificate is revoked (cessation of operation) and the
-    /// terminal leaves the office. The revoked certificate is handed back (a scenario may
-    /// keep using it, as a forgotten or stolen device would).
+    /// terminal leaves the office (its name is then unknown to [`Office::read`] and every
+    /// other call). The device itself is kept, with its certificate and the session left open
+    /// on it, as a forgotten or BYOD device would be: [`Office::read_from_retired`] uses it
+    /// again, to show what the platform does. Returns the revoked certificate's serial.
     pub fn retire_terminal(
         &mut self,
         name: &str,
         desk: &mut CertificateDesk<'_>,
-    ) -> Result<TerminalCertificate, ActorError> {
+    ) -> Result<kiban_certs::Serial, ActorError> {
         let terminal = self
             .terminals
             .remove(name)
@@ -238,7 +244,32 @@ impl Office {
             self.terminals.insert(name.to_owned(), terminal);
             return Err(e);
         }
-        Ok(terminal.certificate)
+        self.retired.insert(name.to_owned(), terminal);
+        Ok(serial)
+    }
+
+    /// The retired device `name` is used again for a read, with its revoked certificate and
+    /// the session left on it.
+    pub async fn read_from_retired(
+        &self,
+        name: &str,
+        person: PersonRef,
+        class: InfoClass,
+    ) -> Result<ReadOutcome, ActorError> {
+        let terminal = self
+            .retired
+            .get(name)
+            .ok_or_else(|| ActorError::UnknownTerminal(name.to_owned()))?;
+        let mut request = ApiRequest::get(person.path(&format!("classes/{class}")));
+        if let Some(session) = &terminal.session {
+            request = request.bearer(session.token.clone());
+        }
+        ReadOutcome::from_result(send(&terminal.certificate.client, &request, &self.retry).await)
+    }
+
+    /// Whether terminal `name` was retired.
+    pub fn is_retired(&self, name: &str) -> bool {
+        self.retired.contains_key(name)
     }
 
     /// Renews a terminal's certificate for `days` days (same terminal, new key and serial);
@@ -534,6 +565,33 @@ impl Office {
             .json(&json!({"kind": "service", "on": on}))?;
         self.call(name, request).await?;
         Ok(())
+    }
+
+    /// Reports a claim for a service given on `on` (請求), which also keeps a registration
+    /// tied to claims from lapsing.
+    pub async fn record_claim(
+        &self,
+        name: &str,
+        person: PersonRef,
+        on: Date,
+    ) -> Result<(), ActorError> {
+        let request =
+            ApiRequest::post(person.path("activity")).json(&json!({"kind": "claim", "on": on}))?;
+        self.call(name, request).await?;
+        Ok(())
+    }
+
+    /// Records the person's consent to this office alone (the per-office consent model:
+    /// occasion `office-own`, kept on the office's registration).
+    pub async fn record_own_consent(
+        &self,
+        name: &str,
+        person: PersonRef,
+        certification_end: Option<Date>,
+    ) -> Result<ConsentReceipt, ActorError> {
+        let request = ApiRequest::put(person.path("consent"))
+            .json(&json!({"occasion": "office-own", "certification_end": certification_end}))?;
+        Ok(self.call(name, request).await?.json()?)
     }
 
     /// Ends the office's registration for the person (service ended).

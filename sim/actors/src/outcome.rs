@@ -362,6 +362,7 @@ mod tests {
             code: code.to_owned(),
             detail: String::new(),
             retryable_hint: false,
+            retry_after: None,
         }
     }
 

@@ -276,6 +276,61 @@ async fn a_read_is_retried_on_503_until_it_succeeds() {
 }
 
 #[tokio::test]
+async fn a_retry_waits_at_least_the_retry_after_it_was_given() {
+    let (mock, client) = peer().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/x"))
+        .respond_with(unavailable().insert_header("retry-after", "1"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .expect(1)
+        .mount(&mock)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/x"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true})))
+        .with_priority(2)
+        .expect(1)
+        .mount(&mock)
+        .await;
+    let policy = RetryPolicy {
+        max_backoff: Duration::from_secs(2),
+        ..quick(3)
+    };
+    let started = std::time::Instant::now();
+    client
+        .send_with_retry(&ApiRequest::get("/v1/x"), &policy)
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "resent after {:?}, before the Retry-After of 1 s",
+        started.elapsed()
+    );
+    mock.verify().await;
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_longest_wait_ends_the_retries() {
+    let (mock, client) = peer().await;
+    Mock::given(method("GET"))
+        .respond_with(unavailable().insert_header("retry-after", "60"))
+        .expect(1)
+        .mount(&mock)
+        .await;
+    let err = client
+        .send_with_retry(&ApiRequest::get("/v1/x"), &quick(5))
+        .await
+        .unwrap_err();
+    assert_eq!(err.attempts, 1, "not resent before the platform said");
+    assert_eq!(
+        err.error.refusal().and_then(|r| r.retry_after),
+        Some(Duration::from_secs(60))
+    );
+    mock.verify().await;
+}
+
+#[tokio::test]
 async fn a_write_without_an_idempotency_key_is_sent_once() {
     let (mock, client) = peer().await;
     Mock::given(method("POST"))

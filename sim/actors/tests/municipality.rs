@@ -178,7 +178,7 @@ async fn a_first_application_waits_for_its_decision_and_its_consent_for_the_go_l
     s.city
         .migrate(MigrationState::Sending, date("2026-09-01"))
         .unwrap();
-    s.operator
+    s.operator()
         .enrol_municipality(yokohama(), None)
         .await
         .unwrap();
@@ -226,7 +226,7 @@ async fn a_first_application_waits_for_its_decision_and_its_consent_for_the_go_l
     s.city
         .migrate(MigrationState::Sharing, date("2026-10-01"))
         .unwrap();
-    s.operator
+    s.operator()
         .enrol_municipality(yokohama(), Some(date("2026-10-01")))
         .await
         .unwrap();

@@ -1,6 +1,7 @@
 //! `kiban scenario run FILE|DIR…`: loads scenario files (a folder means its `*.toml` files,
-//! in name order), runs each with kiban-engine and writes its report folder under `--out`
-//! (`<out>/<file stem>/`). Prints one line per expectation that failed (step, line,
+//! in name order), runs each with kiban-engine — model mode in-process, wire mode against a
+//! fresh reference platform and the actors on loopback — and writes its report folder under
+//! `--out` (`<out>/<file stem>/`). Prints one line per expectation that failed (step, line,
 //! variant, expected vs actual) and a summary per scenario.
 //!
 //! Exit codes: 0 every expectation passed; 1 an expectation failed, or with `--check` a
@@ -107,7 +108,7 @@ fn run_all(args: &RunArgs) -> anyhow::Result<Code> {
         };
         let outcome = match kiban_engine::run(scenario, &options) {
             Ok(outcome) => outcome,
-            Err(e @ (EngineError::WireModeUnavailable | EngineError::Options(_))) => {
+            Err(e @ EngineError::Options(_)) => {
                 return Err(UsageError(format!("{}: {e}", scenario.source_name)).into());
             }
             Err(e) => return Err(e).context(scenario.source_name.clone()),

@@ -19,11 +19,13 @@ pub struct ScenarioError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum EngineError {
-    /// `mode = "wire"` is part of the format, but the runner cannot run it yet.
-    #[error(
-        "wire mode is not available yet: it needs the actors crate; run the scenario with mode = \"model\""
-    )]
-    WireModeUnavailable,
+    /// A wire run was started from inside a Tokio runtime (it builds its own).
+    #[error("a wire run blocks on its own runtime and cannot start inside a Tokio runtime")]
+    InsideRuntime,
+    /// The wire world could not be built or kept running: runtime, sockets, PKI, or an
+    /// operator or setup call the platform refused (not an expectation, which is a verdict).
+    #[error("wire run: {0}")]
+    Wire(String),
     /// The report folder or a file in it could not be written.
     #[error("cannot write {path}: {source}")]
     Io {

@@ -6,12 +6,17 @@
 //! few), certified persons generated at a scale of the national figure, their care
 //! relationships, certifications, stays and deaths as events on a virtual clock, and every
 //! access question answered by `kiban_core::decide::decide` over a `kiban_core::view::View`.
-//! Wire mode (the real platform and actors over loopback mTLS) is part of the format but
-//! not available yet ([`EngineError::WireModeUnavailable`]).
+//! Wire mode runs a scenario's named world against the real reference platform and the
+//! actors of `kiban_actors` over loopback mTLS: offices verify cards with readers, the
+//! platform's simulated clock follows the steps' dates, and each decide step is a real read
+//! whose outcome (permit or the problem code) is checked against the expectation; the
+//! report is written in the same folder style (see `scenarios/README.md`, "Wire mode").
 //!
 //! Determinism: randomness comes only from ChaCha generators seeded by the scenario's seed,
 //! time only from the scenario's calendar, and output is ordered; the same scenario, seed
-//! and code give byte-identical reports, whatever the number of threads.
+//! and code give byte-identical reports, whatever the number of threads (wire runs use key
+//! pairs, serials and tokens from the OS generator inside the actors and the platform, and
+//! report none of them).
 //!
 //! ```no_run
 //! use kiban_engine::{RunOptions, Scenario, run};
@@ -32,6 +37,7 @@ pub mod report;
 pub mod rollout;
 mod run;
 pub mod scenario;
+mod wire;
 
 pub use error::{EngineError, ScenarioError};
 pub use report::labels::Lang;

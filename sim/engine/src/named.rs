@@ -15,7 +15,7 @@ use kiban_core::view::{
     Stay, View,
 };
 
-use crate::scenario::{Action, Expected, Scenario, StepKind};
+use crate::scenario::{Action, Expected, Reader, Scenario, StepKind};
 
 /// The outcome of one step in the named world.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,12 +119,22 @@ impl NamedWorld {
             let now = date.midnight_jst();
             let outcome = match &step.kind {
                 StepKind::Decide {
-                    office,
+                    reader,
                     person,
                     class,
                     expect,
                     ..
                 } => {
+                    let Reader::Office { office } = reader else {
+                        // Portal reads are wire-only; the loader refuses them in model mode.
+                        out.push(StepOutcome {
+                            number: step.number,
+                            expected: expect.code().to_owned(),
+                            actual: "not run: portal reads are wire-only".to_owned(),
+                            passed: false,
+                        });
+                        continue;
+                    };
                     let (office, credential) = self.offices[*office];
                     let request = Request {
                         principal: Principal::Office { office, credential },
@@ -166,6 +176,10 @@ impl NamedWorld {
     fn act(&mut self, action: &Action, now: Timestamp) -> Result<(), String> {
         let v = &mut self.view;
         let e = |e: kiban_core::view::ViewError| e.to_string();
+        if action.is_wire_only() {
+            // The loader refuses wire-only actions in model mode.
+            return Err("wire-only action".to_owned());
+        }
         match *action {
             Action::Register { office, person }
             | Action::RegisterWithoutCard { office, person } => v
@@ -227,6 +241,11 @@ impl NamedWorld {
                     _ => Err("no open stay to end".to_owned()),
                 }
             }
+            Action::StaffLeaves { .. }
+            | Action::RetireTerminal { .. }
+            | Action::RenewTerminal { .. }
+            | Action::RegisterRepresentative { .. }
+            | Action::EndRepresentative { .. } => Err("wire-only action".to_owned()),
         }
     }
 }

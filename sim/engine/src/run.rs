@@ -171,7 +171,7 @@ fn sum_scope(world: &[Municipality], month: &[Counters], scope: &Scope) -> Count
 /// not errors; errors are runs that could not happen or reports that could not be written.
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunOutcome, EngineError> {
     if scenario.mode == Mode::Wire {
-        return Err(EngineError::WireModeUnavailable);
+        return crate::wire::run(scenario, options);
     }
     let seed = options.seed.unwrap_or(scenario.seed);
     let scale = match options.scale {
@@ -268,24 +268,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunOutcome, Engi
         let vi = results.variants.len() - 1;
         for o in named_outcomes {
             let step = &scenario.steps[o.number - 1];
-            let subject = match &step.kind {
-                StepKind::Decide {
-                    date,
-                    office,
-                    person,
-                    class,
-                    ..
-                } => format!(
-                    "decide {} reads {} of {} at {date}",
-                    scenario.world.offices[*office].name,
-                    class,
-                    scenario.world.people[*person].name
-                ),
-                StepKind::Action { date, action } => {
-                    format!("action {} at {date}", describe_action(scenario, action))
-                }
-                StepKind::Metric { .. } => String::new(),
-            };
+            let subject = describe_step(scenario, step);
             verdicts.push(Verdict {
                 step: o.number,
                 line: step.line,
@@ -546,8 +529,56 @@ fn run_variant(
     (months, sizes, outcomes)
 }
 
+/// A decide or action step in words, as verdicts name it.
+pub(crate) fn describe_step(scenario: &Scenario, step: &crate::scenario::Step) -> String {
+    match &step.kind {
+        StepKind::Decide {
+            date,
+            reader,
+            person,
+            class,
+            ..
+        } => format!(
+            "decide {} reads {} of {} at {date}",
+            describe_reader(scenario, step, reader),
+            class,
+            scenario.world.people[*person].name
+        ),
+        StepKind::Action { date, action } => {
+            format!("action {} at {date}", describe_action(scenario, action))
+        }
+        StepKind::Metric { .. } => String::new(),
+    }
+}
+
+/// Who reads, with the names of the scenario (and the terminal, when the step names one).
+pub(crate) fn describe_reader(
+    scenario: &Scenario,
+    step: &crate::scenario::Step,
+    reader: &crate::scenario::Reader,
+) -> String {
+    use crate::scenario::Reader;
+    match *reader {
+        Reader::Office { office } => {
+            let o = &scenario.world.offices[office];
+            match step.terminal {
+                Some(t) => format!("{} ({})", o.name, o.terminals[t].name),
+                None => o.name.clone(),
+            }
+        }
+        Reader::Portal { holder, agent } => {
+            let name = &scenario.world.people[holder].name;
+            if agent {
+                format!("the representative of {name} via the portal")
+            } else {
+                format!("{name} via the portal")
+            }
+        }
+    }
+}
+
 /// An action in words, with the names of the scenario.
-fn describe_action(scenario: &Scenario, action: &crate::scenario::Action) -> String {
+pub(crate) fn describe_action(scenario: &Scenario, action: &crate::scenario::Action) -> String {
     use crate::scenario::Action as A;
     let office = |i: usize| scenario.world.offices[i].name.as_str();
     let person = |i: usize| scenario.world.people[i].name.as_str();
@@ -584,5 +615,29 @@ fn describe_action(scenario: &Scenario, action: &crate::scenario::Action) -> Str
         A::WithdrawConsent { person: p } => format!("withdraw-consent {}", person(p)),
         A::StayStart { person: p, kind } => format!("stay-start {} ({kind:?})", person(p)),
         A::StayEnd { person: p } => format!("stay-end {}", person(p)),
+        A::StaffLeaves {
+            office: o,
+            ref staff,
+        } => format!("staff-leaves {staff} of {}", office(o)),
+        A::RetireTerminal {
+            office: o,
+            terminal: t,
+        } => format!(
+            "retire-terminal {} of {}",
+            scenario.world.offices[o].terminals[t].name,
+            office(o)
+        ),
+        A::RenewTerminal {
+            office: o,
+            terminal: t,
+        } => format!(
+            "renew-terminal {} of {}",
+            scenario.world.offices[o].terminals[t].name,
+            office(o)
+        ),
+        A::RegisterRepresentative { person: p } => {
+            format!("register-representative of {}", person(p))
+        }
+        A::EndRepresentative { person: p } => format!("end-representative of {}", person(p)),
     }
 }

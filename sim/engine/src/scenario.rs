@@ -8,6 +8,11 @@
 //! `[model]` (overrides of [`ModelParams`]), `[[variant]]` (alternative policies or
 //! parameters run on the same world), `[[step]]` (actions and expected outcomes) and
 //! `[report]` (metrics, charts, scopes, the class each office kind reads).
+//!
+//! The mode decides what a file may hold, and the loader enforces it with the line: model
+//! mode rejects the wire-only keys and actions (terminals, staff, cards, representatives,
+//! portal reads, platform refusal codes), wire mode rejects what a real platform run cannot
+//! do (metric steps, a generated population, variants, `[model]`, stays, report tables).
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -34,7 +39,7 @@ use crate::report::labels::Lang;
 pub enum Mode {
     /// The national model in-process over the core's view.
     Model,
-    /// The real platform and actors over loopback mTLS (not available yet).
+    /// The real platform and actors over loopback mTLS (`kiban_actors`).
     Wire,
 }
 
@@ -76,6 +81,18 @@ pub enum Selection {
     Codes(Vec<MunicipalityCode>),
 }
 
+/// A terminal of a named office (wire mode): its certificate and who works on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedTerminal {
+    /// The terminal's name (a certificate terminal id: `pc-1`, `byod-1`, …).
+    pub name: String,
+    /// Validity of its client certificate from the scenario's first day, in days.
+    pub days: u32,
+    /// The staff member signed in on it at the start (`admin`, or a member the
+    /// administrator adds).
+    pub staff: String,
+}
+
 /// A named office (small scenarios).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NamedOffice {
@@ -85,6 +102,18 @@ pub struct NamedOffice {
     pub role: Role,
     /// Where it is located.
     pub municipality: MunicipalityCode,
+    /// Its terminals (wire mode; at least one: by default `pc-1` with `admin` signed in
+    /// and a certificate valid through the scenario's end). Empty in model mode.
+    pub terminals: Vec<NamedTerminal>,
+}
+
+/// Who may act for a named person (wire mode), registered by the insurer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepresentativeKind {
+    /// A family member (spouse or child).
+    Family,
+    /// A court-appointed guardian (成年後見人).
+    Guardian,
 }
 
 /// A named person (small scenarios).
@@ -94,6 +123,11 @@ pub struct NamedPerson {
     pub name: String,
     /// The insurer.
     pub insurer: MunicipalityCode,
+    /// Whether they hold a My Number card (wire mode; always true in model mode, where
+    /// cards are not modelled for named people).
+    pub card: bool,
+    /// A representative with their own card (wire mode).
+    pub representative: Option<RepresentativeKind>,
 }
 
 /// The world of a scenario.
@@ -342,22 +376,44 @@ pub enum Check {
 }
 
 /// An expected decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expected {
     /// Permit.
     Permit,
-    /// Deny with this reason.
+    /// Deny with this reason of kiban-core.
     Deny(DenyReason),
+    /// Refused by the platform with one of its own problem codes before any decision
+    /// (`staff-disabled`, `invalid-session`, …; wire mode only).
+    Refusal(String),
 }
 
 impl Expected {
-    /// `permit` or the reason code.
-    pub fn code(self) -> &'static str {
+    /// `permit`, the reason code or the platform's code.
+    pub fn code(&self) -> &str {
         match self {
             Expected::Permit => "permit",
             Expected::Deny(r) => r.code(),
+            Expected::Refusal(code) => code,
         }
     }
+}
+
+/// Who reads in a decide step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    /// A named office (in wire mode from the step's terminal, by default its first).
+    Office {
+        /// Office index in `world.offices`.
+        office: usize,
+    },
+    /// A card holder through the マイナポータル relay (wire mode): the person `holder`
+    /// themselves, or (`agent`) their representative with the representative's own card.
+    Portal {
+        /// Person index of the card holder (or of the person they represent).
+        holder: usize,
+        /// Whether the representative of `holder` signs in.
+        agent: bool,
+    },
 }
 
 /// Something a step does to the named world.
@@ -420,6 +476,53 @@ pub enum Action {
         /// Person index.
         person: usize,
     },
+    /// A staff member leaves: the administrator disables the account (wire mode).
+    StaffLeaves {
+        /// Office index.
+        office: usize,
+        /// The staff id.
+        staff: String,
+    },
+    /// The office retires a terminal: its certificate is revoked; the device keeps it and
+    /// the session left on it (wire mode).
+    RetireTerminal {
+        /// Office index.
+        office: usize,
+        /// Terminal index in the office's terminals.
+        terminal: usize,
+    },
+    /// The office renews a terminal's certificate for its configured days (wire mode).
+    RenewTerminal {
+        /// Office index.
+        office: usize,
+        /// Terminal index.
+        terminal: usize,
+    },
+    /// The insurer registers the person's representative, presented at the counter with
+    /// their own card (wire mode).
+    RegisterRepresentative {
+        /// Person index.
+        person: usize,
+    },
+    /// The insurer ends the person's representation (wire mode).
+    EndRepresentative {
+        /// Person index.
+        person: usize,
+    },
+}
+
+impl Action {
+    /// Whether only wire mode can do it.
+    pub fn is_wire_only(&self) -> bool {
+        matches!(
+            self,
+            Action::StaffLeaves { .. }
+                | Action::RetireTerminal { .. }
+                | Action::RenewTerminal { .. }
+                | Action::RegisterRepresentative { .. }
+                | Action::EndRepresentative { .. }
+        )
+    }
 }
 
 /// What a step is.
@@ -440,9 +543,9 @@ pub enum StepKind {
     Decide {
         /// The date (decided at its JST midnight, after the date's earlier steps).
         date: Date,
-        /// Office index.
-        office: usize,
-        /// Person index.
+        /// Who reads.
+        reader: Reader,
+        /// Person index (the subject).
         person: usize,
         /// The class read.
         class: InfoClass,
@@ -469,6 +572,9 @@ pub struct Step {
     pub variant: String,
     /// A note shown in the report.
     pub note: String,
+    /// The office terminal the step acts or reads from (wire mode; `None`: the office's
+    /// first terminal).
+    pub terminal: Option<usize>,
     /// What it is.
     pub kind: StepKind,
 }
@@ -611,6 +717,18 @@ struct RawOffice {
     name: String,
     role: Role,
     municipality: String,
+    #[serde(default)]
+    terminals: Option<Vec<RawTerminal>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawTerminal {
+    name: String,
+    #[serde(default)]
+    days: Option<u32>,
+    #[serde(default)]
+    staff: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -618,6 +736,10 @@ struct RawOffice {
 struct RawPerson {
     name: String,
     insurer: String,
+    #[serde(default)]
+    card: Option<bool>,
+    #[serde(default)]
+    representative: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -700,12 +822,21 @@ struct RawStep {
     person: Option<String>,
     #[serde(default)]
     stay: Option<String>,
+    #[serde(default)]
+    terminal: Option<String>,
+    #[serde(default)]
+    staff: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawDecide {
-    office: String,
+    #[serde(default)]
+    office: Option<String>,
+    #[serde(default)]
+    portal: Option<String>,
+    #[serde(default)]
+    holder: Option<String>,
     person: String,
     class: InfoClass,
 }
@@ -807,14 +938,42 @@ impl Scenario {
                 "the period must start on the first day of a month and end on the last day of a month",
             ));
         }
+        let mode = meta.mode;
         let world = match raw.world {
-            Some(w) => load_world(&ctx, &geo, w)?,
+            Some(w) => load_world(&ctx, &geo, w, mode, &calendar)?,
             None => return Err(ctx.err(None, "missing table [world]")),
         };
         let rollout = match raw.rollout {
             Some(r) => load_rollout(&ctx, &geo, r)?,
             None => return Err(ctx.err(None, "missing table [rollout]")),
         };
+        if mode == Mode::Wire {
+            if raw.model.is_some() {
+                return Err(ctx.err(
+                    find_line(text, "[model]"),
+                    "[model] sets the national model's parameters; a wire scenario has no model (use mode = \"model\")",
+                ));
+            }
+            if let Some(v) = raw.variants.first() {
+                return Err(ctx.err(
+                    Some(v.span()),
+                    "variants are model-only: a wire run is one platform under the scenario's [policy]",
+                ));
+            }
+            if let Some(r) = &raw.report {
+                let inner = r.get_ref();
+                if inner.metrics.is_some()
+                    || inner.charts.is_some()
+                    || inner.scopes.is_some()
+                    || inner.classes.is_some()
+                {
+                    return Err(ctx.err(
+                        Some(r.span()),
+                        "a wire report has no metrics, charts, scopes or classes; only [report] lang applies",
+                    ));
+                }
+            }
+        }
         let policy = raw.policy.unwrap_or(Policy::proposal_2025());
         let params = raw.model.unwrap_or_default();
         params
@@ -875,12 +1034,26 @@ impl Scenario {
         let report = load_report(&ctx, raw.report)?;
         let mut steps = Vec::new();
         for (i, s) in raw.steps.into_iter().enumerate() {
-            steps.push(load_step(&ctx, &calendar, &world, &variants, i + 1, s)?);
+            steps.push(load_step(
+                &ctx,
+                &calendar,
+                &world,
+                &variants,
+                mode,
+                i + 1,
+                s,
+            )?);
         }
         if meta.mode == Mode::Model && world.scale == 0.0 && world.people.is_empty() {
             return Err(ctx.err(
                 None,
                 "the world is empty: set world.scale above 0 or name people in [[world.person]]",
+            ));
+        }
+        if meta.mode == Mode::Wire && world.offices.is_empty() && world.people.is_empty() {
+            return Err(ctx.err(
+                None,
+                "the wire world is empty: name offices in [[world.office]] and people in [[world.person]]",
             ));
         }
         Ok(Scenario {
@@ -906,6 +1079,17 @@ impl Scenario {
         // Validated in `from_toml`.
         Calendar::new(self.start, self.end).unwrap_or_else(|| unreachable!("validated period"))
     }
+}
+
+/// Whether `id` is a staff id the platform accepts (1-32 of A-Z a-z 0-9 - _ ., not 12
+/// digits).
+fn is_staff_id(id: &str) -> bool {
+    let twelve_digits = id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit());
+    !twelve_digits
+        && (1..=32).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
 }
 
 /// SHA-256 of some bytes, lower-case hex.
@@ -939,9 +1123,13 @@ fn load_world(
     ctx: &Ctx<'_>,
     geo: &Municipalities,
     raw: Spanned<RawWorld>,
+    mode: Mode,
+    calendar: &Calendar,
 ) -> Result<World, ScenarioError> {
     let span = raw.span();
     let raw = raw.into_inner();
+    // A default terminal's certificate is valid through the scenario's last day.
+    let period_days = calendar.days();
     let mspan = raw.municipalities.span();
     let municipalities = match raw.municipalities.into_inner() {
         toml::Value::String(s) if s == "all" => Selection::All,
@@ -969,6 +1157,20 @@ fn load_world(
     };
     if !(raw.scale.is_finite() && (0.0..=1.0).contains(&raw.scale)) {
         return Err(ctx.err(Some(span), "world.scale must be between 0 and 1"));
+    }
+    if mode == Mode::Wire {
+        if raw.scale != 0.0 {
+            return Err(ctx.err(
+                Some(span),
+                "a wire world has no generated population: world.scale must be 0 (the national model is mode = \"model\")",
+            ));
+        }
+        if municipalities == Selection::All {
+            return Err(ctx.err(
+                Some(mspan.clone()),
+                "a wire world lists its municipalities: world.municipalities = [\"<code>\", …]",
+            ));
+        }
     }
     let in_world = |c: MunicipalityCode| match &municipalities {
         Selection::All => true,
@@ -998,10 +1200,66 @@ fn load_world(
         if !names.insert(o.name.clone()) {
             return Err(ctx.err(Some(ospan), format!("the name {:?} is used twice", o.name)));
         }
+        let terminals = match (mode, o.terminals) {
+            (Mode::Model, Some(_)) => {
+                return Err(ctx.err(
+                    Some(ospan),
+                    format!(
+                        "office {:?}: terminals are wire-only (mode = \"wire\")",
+                        o.name
+                    ),
+                ));
+            }
+            (Mode::Model, None) => Vec::new(),
+            (Mode::Wire, None) => vec![NamedTerminal {
+                name: "pc-1".to_owned(),
+                days: period_days,
+                staff: "admin".to_owned(),
+            }],
+            (Mode::Wire, Some(list)) => {
+                let mut out: Vec<NamedTerminal> = Vec::new();
+                for t in list {
+                    let bad = |m: String| {
+                        ctx.err(Some(ospan.clone()), format!("office {:?}: {m}", o.name))
+                    };
+                    kiban_certs::TerminalId::parse(&t.name)
+                        .map_err(|e| bad(format!("terminal {:?}: {e}", t.name)))?;
+                    if out.iter().any(|x| x.name == t.name) {
+                        return Err(bad(format!("terminal {:?} is named twice", t.name)));
+                    }
+                    let staff = t.staff.unwrap_or_else(|| "admin".to_owned());
+                    if !is_staff_id(&staff) {
+                        return Err(bad(format!(
+                            "staff {staff:?} is not a staff id (1-32 of A-Z a-z 0-9 - _ .)"
+                        )));
+                    }
+                    let days = t.days.unwrap_or(period_days);
+                    if days == 0 || days > 3_650 {
+                        return Err(bad(format!("terminal {:?}: days must be 1-3650", t.name)));
+                    }
+                    out.push(NamedTerminal {
+                        name: t.name,
+                        days,
+                        staff,
+                    });
+                }
+                if out.is_empty() {
+                    return Err(ctx.err(
+                        Some(ospan),
+                        format!(
+                            "office {:?}: terminals = [] leaves it without a terminal",
+                            o.name
+                        ),
+                    ));
+                }
+                out
+            }
+        };
         offices.push(NamedOffice {
             name: o.name,
             role: o.role,
             municipality,
+            terminals,
         });
     }
     let mut people = Vec::new();
@@ -1021,9 +1279,34 @@ fn load_world(
         if !names.insert(p.name.clone()) {
             return Err(ctx.err(Some(pspan), format!("the name {:?} is used twice", p.name)));
         }
+        if mode == Mode::Model && (p.card.is_some() || p.representative.is_some()) {
+            return Err(ctx.err(
+                Some(pspan),
+                format!(
+                    "person {:?}: card and representative are wire-only (mode = \"wire\")",
+                    p.name
+                ),
+            ));
+        }
+        let representative = match p.representative.as_deref() {
+            None => None,
+            Some("family") => Some(RepresentativeKind::Family),
+            Some("guardian") => Some(RepresentativeKind::Guardian),
+            Some(other) => {
+                return Err(ctx.err(
+                    Some(pspan),
+                    format!(
+                        "person {:?}: representative = {other:?}; expected \"family\" or \"guardian\"",
+                        p.name
+                    ),
+                ));
+            }
+        };
         people.push(NamedPerson {
             name: p.name,
             insurer,
+            card: p.card.unwrap_or(true),
+            representative,
         });
     }
     Ok(World {
@@ -1229,6 +1512,7 @@ fn load_step(
     calendar: &Calendar,
     world: &World,
     variants: &[Variant],
+    mode: Mode,
     number: usize,
     raw: Spanned<RawStep>,
 ) -> Result<Step, ScenarioError> {
@@ -1236,6 +1520,7 @@ fn load_step(
     let line = ctx.line_of(span.clone());
     let raw = raw.into_inner();
     let err = |m: String| ctx.err(Some(span.clone()), format!("step {number}: {m}"));
+    let wire = mode == Mode::Wire;
     let variant = raw.variant.clone().unwrap_or_else(|| "baseline".to_owned());
     let variant_exists = |name: &str| variants.iter().any(|v| v.name == name);
     if !variant_exists(&variant) {
@@ -1269,6 +1554,18 @@ fn load_step(
                 ))
             })
     };
+    let terminal_of = |o: usize, name: &str| -> Result<usize, ScenarioError> {
+        world.offices[o]
+            .terminals
+            .iter()
+            .position(|t| t.name == name)
+            .ok_or_else(|| {
+                err(format!(
+                    "office {:?} has no terminal {name:?} (list it in its terminals)",
+                    world.offices[o].name
+                ))
+            })
+    };
     let date = || -> Result<Date, ScenarioError> {
         let d: Date = raw
             .at
@@ -1287,6 +1584,11 @@ fn load_step(
             "a step has exactly one of metric, decide or action".into()
         ));
     }
+    if !wire && (raw.terminal.is_some() || raw.staff.is_some()) {
+        return Err(err(
+            "terminal and staff are wire-only keys (mode = \"wire\")".into(),
+        ));
+    }
     let metric_keys = raw.scope.is_some()
         || raw.equals.is_some()
         || raw.tolerance.is_some()
@@ -1295,7 +1597,14 @@ fn load_step(
         || raw.at_most.is_some()
         || raw.greater_than_variant.is_some()
         || raw.less_than_variant.is_some();
+    // The office a step acts or reads from, for its `terminal` key.
+    let mut acting_office: Option<usize> = None;
     let kind = if let Some(id) = &raw.metric {
+        if wire {
+            return Err(err(
+                "metric steps need the national model (mode = \"model\"); a wire run checks decisions and actions".into(),
+            ));
+        }
         let metric = Metric::from_id(id).ok_or_else(|| err(format!("unknown metric {id:?}")))?;
         let month: Month = raw.at.parse().map_err(|()| {
             err(format!(
@@ -1363,24 +1672,90 @@ fn load_step(
             check: checks.remove(0),
         }
     } else if let Some(d) = &raw.decide {
-        if metric_keys || raw.office.is_some() || raw.person.is_some() || raw.stay.is_some() {
+        if metric_keys
+            || raw.office.is_some()
+            || raw.person.is_some()
+            || raw.stay.is_some()
+            || raw.staff.is_some()
+        {
             return Err(err(
-                "a decide step has decide = {office, person, class} and expect only".into(),
+                "a decide step has decide = {office | portal, person, class} and expect only (and terminal in wire mode)".into(),
             ));
         }
         let expect = match raw.expect.as_deref() {
             Some("permit") => Expected::Permit,
-            Some(code) => Expected::Deny(DenyReason::from_code(code).ok_or_else(|| {
-                err(format!(
-                    "expect = {code:?} is neither permit nor a reason code"
-                ))
-            })?),
+            Some(code) => match DenyReason::from_code(code) {
+                Some(reason) => Expected::Deny(reason),
+                None if wire && is_platform_code(code) => Expected::Refusal(code.to_owned()),
+                None if wire => {
+                    return Err(err(format!(
+                        "expect = {code:?} is neither permit, a reason code of kiban-core nor a refusal code of the platform"
+                    )));
+                }
+                None => {
+                    return Err(err(format!(
+                        "expect = {code:?} is neither permit nor a reason code"
+                    )));
+                }
+            },
             None => return Err(err("needs expect = \"permit\" or a reason code".into())),
+        };
+        // The reader is resolved before the subject, so an unknown office is named first.
+        let office_reader = match &d.office {
+            Some(name) => Some(office(&Some(name.clone()))?),
+            None => None,
+        };
+        let subject = person(&Some(d.person.clone()))?;
+        let reader = match (office_reader, &d.portal) {
+            (Some(o), None) => {
+                if d.holder.is_some() {
+                    return Err(err("holder goes with portal, not office".into()));
+                }
+                acting_office = Some(o);
+                Reader::Office { office: o }
+            }
+            (None, Some(who)) => {
+                if !wire {
+                    return Err(err(
+                        "portal reads are wire-only (mode = \"wire\"); model-mode decisions are by offices".into(),
+                    ));
+                }
+                let holder = match &d.holder {
+                    Some(h) => person(&Some(h.clone()))?,
+                    None => subject,
+                };
+                let agent = match who.as_str() {
+                    "person" => false,
+                    "representative" => true,
+                    other => {
+                        return Err(err(format!(
+                            "portal = {other:?}; expected \"person\" (the holder's own card) or \"representative\" (the holder's representative's card)"
+                        )));
+                    }
+                };
+                let p = &world.people[holder];
+                if agent && p.representative.is_none() {
+                    return Err(err(format!(
+                        "person {:?} has no representative (set representative = \"family\" or \"guardian\")",
+                        p.name
+                    )));
+                }
+                if !agent && !p.card {
+                    return Err(err(format!(
+                        "person {:?} has no card to sign in to the portal with",
+                        p.name
+                    )));
+                }
+                Reader::Portal { holder, agent }
+            }
+            _ => {
+                return Err(err("decide names exactly one of office or portal".into()));
+            }
         };
         StepKind::Decide {
             date: date()?,
-            office: office(&Some(d.office.clone()))?,
-            person: person(&Some(d.person.clone()))?,
+            reader,
+            person: subject,
             class: d.class,
             expect,
         }
@@ -1388,9 +1763,16 @@ fn load_step(
         let name = raw.action.as_deref().unwrap_or_default();
         if metric_keys || raw.expect.is_some() {
             return Err(err(
-                "an action step has action, office, person and stay only".into(),
+                "an action step has action, office, person and stay only (and terminal, staff in wire mode)".into(),
             ));
         }
+        let terminal_named = |o: usize| -> Result<usize, ScenarioError> {
+            let t = raw
+                .terminal
+                .as_deref()
+                .ok_or_else(|| err("needs terminal = \"<name>\"".into()))?;
+            terminal_of(o, t)
+        };
         let action = match name {
             "register" => Action::Register {
                 office: office(&raw.office)?,
@@ -1433,9 +1815,37 @@ fn load_step(
             "stay-end" => Action::StayEnd {
                 person: person(&raw.person)?,
             },
+            "staff-leaves" => {
+                let o = office(&raw.office)?;
+                let staff = raw
+                    .staff
+                    .clone()
+                    .ok_or_else(|| err("needs staff = \"<staff id>\"".into()))?;
+                Action::StaffLeaves { office: o, staff }
+            }
+            "retire-terminal" => {
+                let o = office(&raw.office)?;
+                Action::RetireTerminal {
+                    office: o,
+                    terminal: terminal_named(o)?,
+                }
+            }
+            "renew-terminal" => {
+                let o = office(&raw.office)?;
+                Action::RenewTerminal {
+                    office: o,
+                    terminal: terminal_named(o)?,
+                }
+            }
+            "register-representative" => Action::RegisterRepresentative {
+                person: person(&raw.person)?,
+            },
+            "end-representative" => Action::EndRepresentative {
+                person: person(&raw.person)?,
+            },
             other => {
                 return Err(err(format!(
-                    "unknown action {other:?}; expected register, register-without-card, end-registration, service-record, consent, office-consent, withdraw-consent, stay-start or stay-end"
+                    "unknown action {other:?}; expected register, register-without-card, end-registration, service-record, consent, office-consent, withdraw-consent, stay-start or stay-end (wire mode also: staff-leaves, retire-terminal, renew-terminal, register-representative, end-representative)"
                 )));
             }
         };
@@ -1446,24 +1856,144 @@ fn load_step(
                 | Action::EndRegistration { .. }
                 | Action::ServiceRecord { .. }
                 | Action::OfficeConsent { .. }
+                | Action::StaffLeaves { .. }
+                | Action::RetireTerminal { .. }
+                | Action::RenewTerminal { .. }
+        );
+        let uses_person = !matches!(
+            action,
+            Action::StaffLeaves { .. }
+                | Action::RetireTerminal { .. }
+                | Action::RenewTerminal { .. }
         );
         if !uses_office && raw.office.is_some()
+            || !uses_person && raw.person.is_some()
             || raw.stay.is_some() && !matches!(action, Action::StayStart { .. })
+            || raw.staff.is_some() && !matches!(action, Action::StaffLeaves { .. })
         {
             return Err(err(format!(
-                "action {name:?} takes no office/stay key here"
+                "action {name:?} takes no office/person/stay/staff key here"
             )));
+        }
+        if !wire && action.is_wire_only() {
+            return Err(err(format!(
+                "action {name:?} is wire-only (mode = \"wire\")"
+            )));
+        }
+        if wire {
+            wire_action_checks(world, &action).map_err(err)?;
+        }
+        // The terminal key of register, end-registration, service-record and
+        // office-consent names the terminal they act from.
+        if matches!(
+            action,
+            Action::Register { .. }
+                | Action::EndRegistration { .. }
+                | Action::ServiceRecord { .. }
+                | Action::OfficeConsent { .. }
+                | Action::StaffLeaves { .. }
+        ) {
+            if let Action::Register { office, .. }
+            | Action::EndRegistration { office, .. }
+            | Action::ServiceRecord { office, .. }
+            | Action::OfficeConsent { office, .. }
+            | Action::StaffLeaves { office, .. } = action
+            {
+                acting_office = Some(office);
+            }
+        } else if raw.terminal.is_some()
+            && !matches!(
+                action,
+                Action::RetireTerminal { .. } | Action::RenewTerminal { .. }
+            )
+        {
+            return Err(err(format!("action {name:?} takes no terminal key")));
         }
         StepKind::Action {
             date: date()?,
             action,
         }
     };
+    let terminal = match (acting_office, &raw.terminal, &kind) {
+        (
+            _,
+            _,
+            StepKind::Action {
+                action: Action::RetireTerminal { .. } | Action::RenewTerminal { .. },
+                ..
+            },
+        ) => None,
+        (Some(o), Some(t), _) => Some(terminal_of(o, t)?),
+        (None, Some(_), _) => {
+            return Err(err("terminal goes with an office's read or action".into()));
+        }
+        (_, None, _) => None,
+    };
     Ok(Step {
         number,
         line,
         variant,
         note: raw.note,
+        terminal,
         kind,
     })
 }
+
+/// What a wire run cannot do with these people and offices, said at load.
+fn wire_action_checks(world: &World, action: &Action) -> Result<(), String> {
+    let p = |i: usize| &world.people[i];
+    match action {
+        Action::StayStart { .. } | Action::StayEnd { .. } => Err(
+            "the platform has no route for hospital and short stays: stay-start and stay-end are model-only".to_owned(),
+        ),
+        Action::Register { person, .. } if !p(*person).card => Err(format!(
+            "person {:?} has no card (card = false): offices cannot verify them; use register-without-card",
+            p(*person).name
+        )),
+        Action::RegisterWithoutCard { person, .. } if p(*person).card => Err(format!(
+            "person {:?} holds a card: the municipality's fallback is for people without one (set card = false, or use register)",
+            p(*person).name
+        )),
+        Action::RegisterRepresentative { person } | Action::EndRepresentative { person }
+            if p(*person).representative.is_none() =>
+        {
+            Err(format!(
+                "person {:?} has no representative (set representative = \"family\" or \"guardian\")",
+                p(*person).name
+            ))
+        }
+        Action::StaffLeaves { office, staff } => {
+            let o = &world.offices[*office];
+            if staff == "admin" {
+                return Err("the administrator cannot leave (disable another staff member)".to_owned());
+            }
+            if !o.terminals.iter().any(|t| &t.staff == staff) {
+                return Err(format!(
+                    "office {:?} has no staff member {staff:?} (name them as a terminal's staff)",
+                    o.name
+                ));
+            }
+            if !o.terminals.iter().any(|t| t.staff == "admin") {
+                return Err(format!(
+                    "office {:?} has no terminal the administrator works on (staff = \"admin\") to disable accounts from",
+                    o.name
+                ));
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Whether `code` is a refusal code of the platform (not a core reason), as the actors know
+/// them.
+fn is_platform_code(code: &str) -> bool {
+    !matches!(
+        kiban_actors::outcome::Reason::from_code(code),
+        kiban_actors::outcome::Reason::Other(_) | kiban_actors::outcome::Reason::Denied(_)
+    ) || WIRE_ONLY_OUTCOMES.contains(&code)
+}
+
+/// Outcomes a wire run reports that are not problem codes: a refusal at the TLS handshake
+/// that names no certificate state.
+pub const WIRE_ONLY_OUTCOMES: &[&str] = &["tls-refused"];

@@ -1,6 +1,7 @@
-//! Every scenario of the library passes its expectations. The generated population is run
-//! at a small scale (at most 0.001 of the national one) so the suite stays fast in debug
-//! builds; the expectations are written to hold at any scale.
+//! Every scenario of the library passes its expectations, model and wire alike. The
+//! generated population of model scenarios is run at a small scale (at most 0.001 of the
+//! national one) so the suite stays fast in debug builds; the expectations are written to
+//! hold at any scale. Wire scenarios have no generated population.
 
 use kiban_engine::{RunOptions, Scenario, run};
 
@@ -20,7 +21,9 @@ fn every_library_scenario_passes_at_a_small_scale() {
         let text = std::fs::read_to_string(&path).unwrap();
         let scenario = Scenario::from_toml(&text, &name).unwrap();
         let mut options = RunOptions::new(out.path().join(&name));
-        options.scale = Some(scenario.world.scale.min(0.001));
+        if scenario.world.scale > 0.0 {
+            options.scale = Some(scenario.world.scale.min(0.001));
+        }
         let outcome = run(&scenario, &options).unwrap();
         assert!(outcome.files.iter().any(|f| f.ends_with("report.md")));
         for v in outcome.verdicts.iter().filter(|v| !v.passed) {

@@ -1,7 +1,7 @@
 //! The scenario format: every library scenario loads; unknown keys and bad values are
-//! reported with their line; wire mode is parsed and refused by the runner with a typed error.
+//! reported with their line; each mode rejects at load, with the line, what it cannot run.
 
-use kiban_engine::{EngineError, RunOptions, Scenario, run};
+use kiban_engine::{RunOptions, Scenario, run};
 
 const MINIMAL: &str = r#"[scenario]
 name = "t"
@@ -146,17 +146,163 @@ fn steps_are_checked_against_the_world_and_the_period() {
     }
 }
 
+const WIRE: &str = r#"[scenario]
+name = "w"
+mode = "wire"
+seed = 1
+start = "2026-10-01"
+end = "2026-12-31"
+
+[world]
+municipalities = ["141003"]
+
+[[world.office]]
+name = "cm"
+role = "care-management"
+municipality = "141003"
+terminals = [{ name = "pc-1" }, { name = "byod-1", staff = "sato", days = 30 }]
+
+[[world.person]]
+name = "p"
+insurer = "141003"
+
+[[world.person]]
+name = "q"
+insurer = "141003"
+card = false
+representative = "guardian"
+
+[rollout]
+generator = "explicit"
+dates = { "141003" = "2026-10-01" }
+"#;
+
 #[test]
-fn wire_mode_is_parsed_and_refused_with_a_typed_error() {
-    let s = Scenario::from_toml(
-        &MINIMAL.replace("mode = \"model\"", "mode = \"wire\""),
-        "w.toml",
-    )
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let err = run(&s, &RunOptions::new(dir.path())).unwrap_err();
-    assert!(matches!(err, EngineError::WireModeUnavailable));
-    assert!(err.to_string().contains("wire mode is not available yet"));
+fn wire_scenarios_load_with_their_wire_only_keys() {
+    let text = format!(
+        "{WIRE}\n[[step]]\nat = \"2026-10-02\"\ndecide = {{ office = \"cm\", person = \"p\", class = \"insurance-card\" }}\nterminal = \"byod-1\"\nexpect = \"staff-disabled\"\n\n[[step]]\nat = \"2026-10-02\"\naction = \"retire-terminal\"\noffice = \"cm\"\nterminal = \"byod-1\"\n\n[[step]]\nat = \"2026-10-02\"\ndecide = {{ portal = \"representative\", person = \"q\", class = \"insurance-card\" }}\nexpect = \"holder-unknown\"\n"
+    );
+    let s = Scenario::from_toml(&text, "w.toml").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.world.offices[0].terminals.len(), 2);
+    assert_eq!(s.world.offices[0].terminals[1].days, 30);
+    assert!(!s.world.people[1].card);
+    assert_eq!(s.steps[0].terminal, Some(1));
+    // A default terminal is valid through the period (92 days).
+    let plain = WIRE.replace(
+        "terminals = [{ name = \"pc-1\" }, { name = \"byod-1\", staff = \"sato\", days = 30 }]\n",
+        "",
+    );
+    let s = Scenario::from_toml(&plain, "w.toml").unwrap();
+    assert_eq!(s.world.offices[0].terminals[0].name, "pc-1");
+    assert_eq!(s.world.offices[0].terminals[0].days, 92);
+    assert_eq!(s.world.offices[0].terminals[0].staff, "admin");
+}
+
+/// The line of the first `[[step]]` appended to `base`.
+fn step_line(base: &str) -> usize {
+    base.lines().count() + 2
+}
+
+#[test]
+fn wire_mode_rejects_what_a_platform_run_cannot_do_with_the_line() {
+    let line = step_line(WIRE);
+    let cases = [
+        (
+            "at = \"2026-10\"\nmetric = \"municipalities-live\"\nequals = 1",
+            "metric steps need the national model",
+        ),
+        (
+            "at = \"2026-10-02\"\naction = \"stay-start\"\nperson = \"p\"\nstay = \"hospital\"",
+            "no route for hospital and short stays",
+        ),
+        (
+            "at = \"2026-10-02\"\naction = \"register\"\noffice = \"cm\"\nperson = \"q\"",
+            "has no card",
+        ),
+        (
+            "at = \"2026-10-02\"\naction = \"register-without-card\"\noffice = \"cm\"\nperson = \"p\"",
+            "holds a card",
+        ),
+        (
+            "at = \"2026-10-02\"\naction = \"register-representative\"\nperson = \"p\"",
+            "has no representative",
+        ),
+        (
+            "at = \"2026-10-02\"\naction = \"staff-leaves\"\noffice = \"cm\"\nstaff = \"tanaka\"",
+            "no staff member \"tanaka\"",
+        ),
+        (
+            "at = \"2026-10-02\"\ndecide = { office = \"cm\", person = \"p\", class = \"insurance-card\" }\nterminal = \"pc-9\"\nexpect = \"permit\"",
+            "no terminal \"pc-9\"",
+        ),
+        (
+            "at = \"2026-10-02\"\ndecide = { office = \"cm\", person = \"p\", class = \"insurance-card\" }\nexpect = \"no-such-code\"",
+            "neither permit, a reason code of kiban-core nor a refusal code",
+        ),
+        (
+            "at = \"2026-10-02\"\ndecide = { portal = \"person\", person = \"q\", class = \"insurance-card\" }\nexpect = \"permit\"",
+            "no card to sign in",
+        ),
+    ];
+    for (body, needle) in cases {
+        let err = error_of(&format!("{WIRE}\n[[step]]\n{body}\n"));
+        assert_eq!(err.line, line, "{body}: {err}");
+        assert!(err.message.contains(needle), "{body}: {err}");
+    }
+    let scaled = WIRE.replace(
+        "municipalities = [\"141003\"]",
+        "municipalities = [\"141003\"]\nscale = 0.001",
+    );
+    let err = error_of(&scaled);
+    assert_eq!(err.line, 8, "{err}");
+    assert!(err.message.contains("world.scale must be 0"), "{err}");
+    let err = error_of(&format!("{WIRE}\n[[variant]]\nname = \"v\"\n"));
+    assert_eq!(err.line, line, "{err}");
+    assert!(err.message.contains("variants are model-only"), "{err}");
+    let err = error_of(&format!("{WIRE}\n[model]\ncard-holding-rate = 0.5\n"));
+    assert_eq!(err.line, line, "{err}");
+    assert!(err.message.contains("no model"), "{err}");
+}
+
+#[test]
+fn model_mode_rejects_wire_only_keys_and_actions_with_the_line() {
+    let named = format!(
+        "{MINIMAL}\n[[world.office]]\nname = \"cm\"\nrole = \"care-management\"\nmunicipality = \"141003\"\n\n[[world.person]]\nname = \"p\"\ninsurer = \"141003\"\n"
+    );
+    let line = step_line(&named);
+    let cases = [
+        (
+            "at = \"2026-05-02\"\naction = \"staff-leaves\"\noffice = \"cm\"\nstaff = \"sato\"",
+            "wire-only keys",
+        ),
+        (
+            "at = \"2026-05-02\"\naction = \"register-representative\"\nperson = \"p\"",
+            "is wire-only",
+        ),
+        (
+            "at = \"2026-05-02\"\ndecide = { portal = \"person\", person = \"p\", class = \"insurance-card\" }\nexpect = \"permit\"",
+            "portal reads are wire-only",
+        ),
+        (
+            "at = \"2026-05-02\"\ndecide = { office = \"cm\", person = \"p\", class = \"insurance-card\" }\nexpect = \"staff-disabled\"",
+            "neither permit nor a reason code",
+        ),
+    ];
+    for (body, needle) in cases {
+        let err = error_of(&format!("{named}\n[[step]]\n{body}\n"));
+        assert_eq!(err.line, line, "{body}: {err}");
+        assert!(err.message.contains(needle), "{body}: {err}");
+    }
+    let err = error_of(&named.replace(
+        "insurer = \"141003\"\n",
+        "insurer = \"141003\"\ncard = false\n",
+    ));
+    assert!(err.message.contains("wire-only"), "{err}");
+    let err = error_of(&named.replace(
+        "municipality = \"141003\"\n\n[[world.person]]",
+        "municipality = \"141003\"\nterminals = [{ name = \"pc-1\" }]\n\n[[world.person]]",
+    ));
+    assert!(err.message.contains("terminals are wire-only"), "{err}");
 }
 
 #[test]

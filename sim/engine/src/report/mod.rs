@@ -5,6 +5,7 @@
 
 pub mod labels;
 mod svg;
+pub(crate) mod wire;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

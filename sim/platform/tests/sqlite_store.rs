@@ -162,3 +162,74 @@ impl NowSecs for ManualClock {
         kiban_certs::Clock::now(self)
     }
 }
+
+/// Group commit of read audits: concurrent reads share transactions, yet every read's
+/// decision row is in the log, in one unbroken chain, and no read answers before its row
+/// is durable (each `read` returns only after the store reports the row committed).
+#[test]
+fn concurrent_reads_share_audit_commits_and_every_decision_is_logged() {
+    const THREADS: usize = 32;
+    const READS: usize = 8;
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(at("2026-10-01")));
+    let operator = caller(Role::Operator, "-", 1);
+    let city = caller(Role::Municipality, "141003", 2);
+    let (platform, store) = open(dir.path(), clock.clone());
+    platform
+        .set_municipality(
+            &operator,
+            "141003".parse().unwrap(),
+            Some("2026-11-01".parse().unwrap()),
+        )
+        .unwrap();
+    let items: Vec<_> = (1..=THREADS)
+        .map(|n| serde_json::json!({"kind": "insured-person", "insured": format!("{n:010}"),
+            "insurance_card": {"care_level": "care-1", "certification_valid_from": "2026-09-01", "certification_valid_until": "2027-08-31",
+            "copay": {"ratio": "20-percent", "valid_from": "2026-08-01", "valid_until": "2027-07-31"}}}))
+        .collect();
+    let body = serde_json::to_vec(&serde_json::json!({"items": items})).unwrap();
+    let batch: IngestBatch = serde_json::from_slice(&body).unwrap();
+    platform.ingest(&city, "first", &body, batch).unwrap();
+    clock.set(at("2026-11-02"));
+
+    let before = store.commits();
+    let start = std::sync::Barrier::new(THREADS);
+    std::thread::scope(|s| {
+        for n in 1..=THREADS {
+            let (platform, city, start) = (&platform, &city, &start);
+            s.spawn(move || {
+                start.wait();
+                for _ in 0..READS {
+                    let records = platform
+                        .read(
+                            city,
+                            INSURER.parse().unwrap(),
+                            format!("{n:010}").parse().unwrap(),
+                            InfoClass::InsuranceCard,
+                        )
+                        .unwrap();
+                    assert_eq!(records.records.len(), 1);
+                }
+            });
+        }
+    });
+    let reads = (THREADS * READS) as u64;
+    let commits = store.commits() - before;
+    assert!(
+        commits < reads,
+        "{reads} reads took {commits} audit commits: no group commit"
+    );
+    for n in 1..=THREADS {
+        let person = u32::try_from(n - 1).unwrap();
+        let decisions = store
+            .audit_for_person(person)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == "decision")
+            .count();
+        assert_eq!(decisions, READS, "person {n}");
+    }
+    store.checkpoint(clock.now_secs()).unwrap();
+    let report = kiban_platform::audit::verify_data_dir(dir.path()).unwrap();
+    assert!(report.is_ok(), "{report}");
+}

@@ -47,8 +47,8 @@ use std::fmt;
 use crate::rules::{Access, ConsentExpiry, ConsentModel, LapsePolicy};
 use crate::time::Timestamp;
 use crate::view::{
-    AgentId, Consent, CredentialId, Holder, MunicipalityId, OfficeId, Person, PersonId,
-    Registration, StayKind, View,
+    AgentId, Consent, CredentialId, Holder, MunicipalityId, OfficeId, Person, PersonHot, PersonId,
+    Registration, StayKind, View, Window,
 };
 use crate::vocab::{InfoClass, Role};
 
@@ -249,12 +249,12 @@ pub fn standing(
     now: Timestamp,
 ) -> Result<Role, DenyReason> {
     let resolved = resolve_principal(view, principal, now)?;
-    let person = view
-        .persons
+    let hot = view
+        .hot
         .get(subject.0 as usize)
         .ok_or(DenyReason::UnknownSubject)?;
-    check_rollout(view, person, resolved.office, now)?;
-    check_relation(view, principal, subject, person, resolved.office, now)?;
+    check_rollout(view, hot.insurer, resolved.office, now)?;
+    check_relation(view, principal, subject, hot, resolved.office, now)?;
     Ok(resolved.role)
 }
 
@@ -264,31 +264,53 @@ struct Resolved {
     office: Option<(OfficeId, MunicipalityId)>,
 }
 
+/// An office's registration that passed the relation check.
+enum Found {
+    /// Confirmed from the person's hot row; its row index was not needed.
+    Inline(OfficeId),
+    /// Checked against its row in the registration table.
+    Row(u32),
+}
+
 fn evaluate(view: &View, request: &Request, now: Timestamp) -> Result<(), DenyReason> {
     let resolved = resolve_principal(view, request.principal, now)?;
     let access = view.rules.matrix.access(resolved.role, request.class);
     if access == Access::None {
         return Err(DenyReason::RoleForbidden);
     }
-    let person = view
-        .persons
+    let hot = view
+        .hot
         .get(request.subject.0 as usize)
         .ok_or(DenyReason::UnknownSubject)?;
-    check_rollout(view, person, resolved.office, now)?;
-    let registration = check_relation(
+    check_rollout(view, hot.insurer, resolved.office, now)?;
+    let found = check_relation(
         view,
         request.principal,
         request.subject,
-        person,
+        hot,
         resolved.office,
         now,
     )?;
     if access == Access::ReadWithConsent {
-        let consent = match (view.rules.policy.consent.model, registration) {
-            (ConsentModel::PerOffice, Some(reg)) => &reg.consent,
-            _ => &person.consent,
-        };
-        check_consent(view, consent, now)?;
+        match (view.rules.policy.consent.model, found) {
+            (ConsentModel::PerOffice, Some(found)) => {
+                let idx = match found {
+                    Found::Row(idx) => idx,
+                    Found::Inline(office) => *view
+                        .reg_index
+                        .get(&(request.subject, office))
+                        .ok_or(DenyReason::NotRegistered)?,
+                };
+                let (reg, _, expires) = registration_row(view, idx, request.subject);
+                check_consent(&reg.consent, expires, now)?;
+            }
+            _ => {
+                if !hot.consent.contains(Window::tick(now)) {
+                    let p = request.subject.0 as usize;
+                    check_consent(&view.persons[p].consent, view.consent_expires[p], now)?;
+                }
+            }
+        }
     }
     Ok(())
 }
@@ -300,9 +322,9 @@ fn resolve_principal(
 ) -> Result<Resolved, DenyReason> {
     let (holder, credential) = match principal {
         Principal::Person { person } => {
-            view.persons
-                .get(person.0 as usize)
-                .ok_or(DenyReason::UnknownPrincipal)?;
+            if person.0 as usize >= view.hot.len() {
+                return Err(DenyReason::UnknownPrincipal);
+            }
             return Ok(Resolved {
                 role: Role::Person,
                 office: None,
@@ -370,7 +392,7 @@ fn resolve_principal(
 
 fn check_rollout(
     view: &View,
-    person: &Person,
+    insurer: MunicipalityId,
     office: Option<(OfficeId, MunicipalityId)>,
     now: Timestamp,
 ) -> Result<(), DenyReason> {
@@ -379,7 +401,7 @@ fn check_rollout(
             .get(m.0 as usize)
             .is_some_and(|row| row.live_from <= now)
     };
-    if !live(person.insurer) {
+    if !live(insurer) {
         return Err(DenyReason::InsurerNotLive);
     }
     if let Some((_, located_in)) = office {
@@ -390,15 +412,15 @@ fn check_rollout(
     Ok(())
 }
 
-/// Checks the principal's relation to the subject; returns the office's registration.
-fn check_relation<'v>(
-    view: &'v View,
+/// Checks the principal's relation to the subject; for an office, returns its registration.
+fn check_relation(
+    view: &View,
     principal: Principal,
     subject: PersonId,
-    person: &Person,
+    hot: &PersonHot,
     office: Option<(OfficeId, MunicipalityId)>,
     now: Timestamp,
-) -> Result<Option<&'v Registration>, DenyReason> {
+) -> Result<Option<Found>, DenyReason> {
     match principal {
         Principal::Person { person: asking } => {
             if asking != subject {
@@ -415,28 +437,53 @@ fn check_relation<'v>(
             }
         }
         Principal::Municipality { municipality, .. } => {
-            if municipality != person.insurer {
+            if municipality != hot.insurer {
                 return Err(DenyReason::NotInsurer);
             }
         }
         Principal::Operator { .. } => {}
         Principal::Office { .. } => {
             let (office, _) = office.ok_or(DenyReason::UnknownPrincipal)?;
-            let reg = view
-                .registrations
+            // The hot row answers a current registration, and "none" when it holds all of
+            // the person's registrations; anything else is read from the table.
+            match hot.inline_access(office, Window::tick(now)) {
+                (_, true) => return Ok(Some(Found::Inline(office))),
+                (false, false) if !hot.more => return Err(DenyReason::NotRegistered),
+                _ => {}
+            }
+            let idx = *view
+                .reg_index
                 .get(&(subject, office))
                 .ok_or(DenyReason::NotRegistered)?;
-            check_registration(view, reg, person, now)?;
-            return Ok(Some(reg));
+            let (reg, lapse_at, _) = registration_row(view, idx, subject);
+            check_registration(reg, lapse_at, now)?;
+            return Ok(Some(Found::Row(idx)));
         }
     }
     Ok(None)
 }
 
-fn check_registration(
+/// Registration `idx` of `subject` with its lapse instant and per-office consent expiry:
+/// the stored ones, or computed now for the one row whose stored ones may be stale.
+fn registration_row(
     view: &View,
+    idx: u32,
+    subject: PersonId,
+) -> (&Registration, Timestamp, Timestamp) {
+    let row = &view.regs[idx as usize];
+    if view.dirty.is_some_and(|(dirty, _)| dirty == idx) {
+        let policy = view.rules.policy;
+        let lapse_at = lapse_instant(policy.lapse, &row.reg, &view.persons[subject.0 as usize]);
+        let expires = consent_expiry(policy.consent.expiry, &row.reg.consent);
+        (&row.reg, lapse_at, expires)
+    } else {
+        (&row.reg, row.lapse_at, row.consent_expires)
+    }
+}
+
+fn check_registration(
     reg: &Registration,
-    person: &Person,
+    lapse_at: Timestamp,
     now: Timestamp,
 ) -> Result<(), DenyReason> {
     if now < reg.registered_at {
@@ -445,7 +492,7 @@ fn check_registration(
     if reg.ended_at <= now {
         return Err(DenyReason::RegistrationEnded);
     }
-    if lapse_instant(view.rules.policy.lapse, reg, person) <= now {
+    if lapse_at <= now {
         return Err(DenyReason::RegistrationLapsed);
     }
     Ok(())
@@ -483,14 +530,14 @@ pub fn lapse_instant(policy: LapsePolicy, reg: &Registration, person: &Person) -
     }
 }
 
-fn check_consent(view: &View, consent: &Consent, now: Timestamp) -> Result<(), DenyReason> {
+fn check_consent(consent: &Consent, expires: Timestamp, now: Timestamp) -> Result<(), DenyReason> {
     if now < consent.given_at {
         return Err(DenyReason::ConsentMissing);
     }
     if consent.withdrawn_at <= now {
         return Err(DenyReason::ConsentWithdrawn);
     }
-    if consent_expiry(view.rules.policy.consent.expiry, consent) <= now {
+    if expires <= now {
         return Err(DenyReason::ConsentExpired);
     }
     Ok(())

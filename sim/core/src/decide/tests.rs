@@ -673,3 +673,226 @@ fn standing_checks_the_relation_without_matrix_or_consent() {
         Err(DenyReason::CertificateRevoked)
     );
 }
+
+/// Six offices registered for one person under calendar-month policies, in states that
+/// cover every registration and per-office consent outcome; built with registrations added
+/// in `order`, so which four sit in the person's hot row depends on it.
+fn six_offices(
+    order: &[usize],
+    per_office: bool,
+) -> (View, PersonId, Vec<(OfficeId, CredentialId)>) {
+    six_offices_under(order, calendar_policy(per_office))
+}
+
+/// Per-office or comprehensive consent expiring after 12 months, registrations lapsing 2
+/// months after the last service record (hospital stays exempt).
+fn calendar_policy(per_office: bool) -> Policy {
+    Policy {
+        consent: ConsentPolicy {
+            model: if per_office {
+                ConsentModel::PerOffice
+            } else {
+                ConsentModel::Comprehensive
+            },
+            expiry: ConsentExpiry::AfterMonths(12),
+        },
+        lapse: LapsePolicy::AfterInactivity {
+            months: 2,
+            exempt_hospital_stays: true,
+            exempt_short_stays: false,
+        },
+        ..Policy::proposal_2025()
+    }
+}
+
+fn six_offices_under(
+    order: &[usize],
+    policy: Policy,
+) -> (View, PersonId, Vec<(OfficeId, CredentialId)>) {
+    let mut view = View::new(Rules {
+        policy,
+        ..Rules::published()
+    });
+    let city = view.add_municipality(MunicipalityCode::parse("141003").unwrap(), at("2026-11-01"));
+    let person = view.add_person(city).unwrap();
+    view.set_consent(person, Consent::given(at("2027-01-10")))
+        .unwrap();
+    let offices: Vec<_> = (0..6)
+        .map(|_| {
+            let office = view.add_office(Role::CareManagement, city).unwrap();
+            let credential = view
+                .add_credential(Credential {
+                    holder: Holder::Office(office),
+                    not_before: at("2026-04-01"),
+                    not_after: at("2029-04-01"),
+                    revoked_at: Timestamp::MAX,
+                })
+                .unwrap();
+            (office, credential)
+        })
+        .collect();
+    let consent = Consent::given(at("2027-02-01"));
+    let rows = [
+        // current, with a recent service record and its own consent
+        Registration {
+            last_service_at: at("2027-11-15"),
+            consent,
+            ..Registration::at(at("2027-01-01"))
+        },
+        // ended
+        Registration {
+            ended_at: at("2027-11-20"),
+            consent,
+            ..Registration::at(at("2027-01-01"))
+        },
+        // lapsed two months after its last service record
+        Registration {
+            last_service_at: at("2027-09-01"),
+            ..Registration::at(at("2027-01-01"))
+        },
+        // starts later
+        Registration::at(at("2027-12-15")),
+        // current, per-office consent withdrawn
+        Registration {
+            last_service_at: at("2027-11-01"),
+            consent: consent.withdrawn(at("2027-06-01")),
+            ..Registration::at(at("2027-01-01"))
+        },
+        // current, per-office consent expired (12 months)
+        Registration {
+            last_service_at: at("2027-11-01"),
+            consent: Consent::given(at("2026-11-15")),
+            ..Registration::at(at("2026-11-10"))
+        },
+    ];
+    for &i in order {
+        view.register(person, offices[i].0, rows[i]).unwrap();
+    }
+    (view, person, offices)
+}
+
+fn answers(view: &View, person: PersonId, offices: &[(OfficeId, CredentialId)]) -> Vec<Decision> {
+    let mut out = Vec::new();
+    for now in [
+        "2027-01-01",
+        "2027-06-01",
+        "2027-11-01",
+        "2027-12-01",
+        "2028-01-10",
+    ] {
+        for &(office, credential) in offices {
+            for &class in InfoClass::ALL.iter() {
+                let request = Request {
+                    principal: Principal::Office { office, credential },
+                    subject: person,
+                    class,
+                };
+                out.push(decide(view, &request, at(now)));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn registrations_beyond_the_hot_row_decide_like_inline_ones() {
+    for per_office in [false, true] {
+        let (forward, person, offices) = six_offices(&[0, 1, 2, 3, 4, 5], per_office);
+        let (backward, _, _) = six_offices(&[5, 4, 3, 2, 1, 0], per_office);
+        let expected = answers(&forward, person, &offices);
+        assert_eq!(answers(&backward, person, &offices), expected);
+        let cm = |i: usize| Principal::Office {
+            office: offices[i].0,
+            credential: offices[i].1,
+        };
+        let ask = |view: &View, i: usize, class| {
+            decide(
+                view,
+                &Request {
+                    principal: cm(i),
+                    subject: person,
+                    class,
+                },
+                at(NOW),
+            )
+        };
+        for view in [&forward, &backward] {
+            assert_eq!(ask(view, 0, InfoClass::InsuranceCard), Decision::Permit);
+            assert_eq!(
+                ask(view, 1, InfoClass::InsuranceCard),
+                deny(DenyReason::RegistrationEnded)
+            );
+            assert_eq!(
+                ask(view, 2, InfoClass::InsuranceCard),
+                deny(DenyReason::RegistrationLapsed)
+            );
+            assert_eq!(
+                ask(view, 3, InfoClass::InsuranceCard),
+                deny(DenyReason::NotRegistered)
+            );
+            let consent_of = |i| ask(view, i, InfoClass::CertificationSurvey);
+            if per_office {
+                assert_eq!(consent_of(0), Decision::Permit);
+                assert_eq!(consent_of(4), deny(DenyReason::ConsentWithdrawn));
+                assert_eq!(consent_of(5), deny(DenyReason::ConsentExpired));
+            } else {
+                assert_eq!(consent_of(4), Decision::Permit);
+                assert_eq!(consent_of(5), Decision::Permit);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_registration_changed_in_place_decides_the_same_before_and_after_it_is_settled() {
+    let (mut view, person, offices) = six_offices(&[0, 1, 2, 3, 4, 5], true);
+    for (i, &(office, _)) in offices.iter().enumerate() {
+        let reg = view.registration_mut(person, office).unwrap();
+        match i % 3 {
+            0 => reg.ended_at = at("2027-06-01"),
+            1 => reg.last_service_at = at("2027-12-20"),
+            _ => reg.consent = Consent::given(at("2027-11-01")),
+        }
+        // Decided while the change is not settled into the derived rows …
+        let pending = answers(&view, person, &offices);
+        // … and after the next change to the view settles it.
+        let mut settled = view.clone();
+        settled.add_agent();
+        assert_eq!(answers(&settled, person, &offices), pending, "office {i}");
+    }
+}
+
+#[test]
+fn new_rules_recompute_every_lapse_and_expiry() {
+    let (mut view, person, offices) = six_offices(&[0, 1, 2, 3, 4, 5], false);
+    let mut rules = view.rules().clone();
+    rules.policy.lapse = LapsePolicy::Never;
+    rules.policy.consent.expiry = ConsentExpiry::AfterMonths(6);
+    view.set_rules(rules.clone());
+    let (fresh, _, _) = six_offices_under(&[0, 1, 2, 3, 4, 5], rules.policy);
+    assert_eq!(
+        answers(&view, person, &offices),
+        answers(&fresh, person, &offices)
+    );
+    let cm = Principal::Office {
+        office: offices[2].0,
+        credential: offices[2].1,
+    };
+    let ask = |class| {
+        decide(
+            &view,
+            &Request {
+                principal: cm,
+                subject: person,
+                class,
+            },
+            at(NOW),
+        )
+    };
+    // No lapse any more; consent given 2027-01-10 expired after six months.
+    assert_eq!(ask(InfoClass::InsuranceCard), Decision::Permit);
+    assert_eq!(
+        ask(InfoClass::CertificationSurvey),
+        deny(DenyReason::ConsentExpired)
+    );
+}

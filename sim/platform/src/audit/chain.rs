@@ -2,7 +2,7 @@
 //! a row inside the caller's transaction (one indexed `SELECT` of the head, one `INSERT`).
 
 use ring::digest;
-use rusqlite::{OptionalExtension, Transaction, types::ValueRef};
+use rusqlite::{OptionalExtension, Savepoint, Transaction, types::ValueRef};
 use serde_json::Value;
 
 use super::{AuditError, AuditKind, guard};
@@ -168,14 +168,30 @@ pub fn head(conn: &rusqlite::Connection) -> Result<Option<AuditHead>, AuditError
     Ok(Some(AuditHead { seq, hash }))
 }
 
-/// Appends one row inside the caller's transaction and returns its sequence number. The row
-/// commits or rolls back with the transaction; nothing is cached between calls, so a rolled
-/// back append leaves no trace and the next one continues the committed chain.
+/// A transaction, or a savepoint inside one: where [`append`] may write. Sealed: only
+/// rusqlite's [`Transaction`] and [`Savepoint`] are scopes, so an append never runs in
+/// autocommit mode.
+pub trait TxScope: std::ops::Deref<Target = rusqlite::Connection> + sealed::Sealed {}
+
+impl TxScope for Transaction<'_> {}
+impl TxScope for Savepoint<'_> {}
+
+mod sealed {
+    /// Keeps [`TxScope`](super::TxScope) to the two rusqlite scopes.
+    pub trait Sealed {}
+    impl Sealed for rusqlite::Transaction<'_> {}
+    impl Sealed for rusqlite::Savepoint<'_> {}
+}
+
+/// Appends one row inside the caller's transaction (or a savepoint of it) and returns its
+/// sequence number. The row commits or rolls back with its scope; nothing is cached between
+/// calls, so a rolled back append leaves no trace and the next one continues the committed
+/// chain (a group commit rolls back one refused entry's savepoint and goes on).
 ///
 /// Refuses entries with personal data ([`find_personal_data`](super::find_personal_data)),
 /// entries larger than [`MAX_ENTRY_BYTES`] or deeper than [`MAX_ENTRY_DEPTH`].
 pub fn append(
-    tx: &Transaction<'_>,
+    tx: &impl TxScope,
     at: i64,
     kind: AuditKind,
     entry: &Value,

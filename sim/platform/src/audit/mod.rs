@@ -118,7 +118,9 @@ mod checkpoint;
 mod guard;
 mod verify;
 
-pub use chain::{AuditHead, MAX_ENTRY_BYTES, MAX_ENTRY_DEPTH, append, canonical_json, head};
+pub use chain::{
+    AuditHead, MAX_ENTRY_BYTES, MAX_ENTRY_DEPTH, TxScope, append, canonical_json, head,
+};
 pub use checkpoint::{
     Anchor, AuditSigner, Checkpoint, checkpoint, checkpoint_now, latest_checkpoint,
     read_public_key, sync_anchor,

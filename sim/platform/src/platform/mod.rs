@@ -301,13 +301,12 @@ impl Platform {
         )
     }
 
-    /// Commits an audit event that changes no rows (decisions, logins, refusals).
+    /// Commits an audit event that changes no rows (decisions, logins, refusals) and returns
+    /// once it is durable. Concurrent events share commits (the store's group commit); no
+    /// caller goes on, and no read answers, before its own row has committed.
     fn audit_only(&self, kind: &str, entry: serde_json::Value) -> Result<(), ApiError> {
         self.store
-            .commit(Commit {
-                audit: vec![self.audit(kind, entry)],
-                ..Commit::default()
-            })
+            .append_audit(self.audit(kind, entry))
             .map_err(|e| ApiError::internal(&e))
     }
 

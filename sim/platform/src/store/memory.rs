@@ -16,6 +16,8 @@ use super::{
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
+    /// Commits applied since the store was made.
+    commits: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -141,7 +143,13 @@ impl Store for MemoryStore {
             s.idempotency
                 .insert((row.scope.clone(), row.key.clone()), row);
         }
+        self.commits
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(())
+    }
+
+    fn commits(&self) -> u64 {
+        self.commits.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn records(&self, person: u32, class: InfoClass) -> Result<Vec<RecordRow>, StoreError> {

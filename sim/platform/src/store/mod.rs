@@ -2,6 +2,10 @@
 //! audit events they cause and, for idempotent requests, the response to replay — applied
 //! atomically, and acknowledged to the client only after [`Store::commit`] returns.
 //!
+//! An audit event that changes no rows (a read decision, a login, a refusal) goes through
+//! [`Store::append_audit`], which [`SqliteStore`] group-commits: concurrent events share one
+//! transaction, and each caller still returns only once its own row is durable.
+//!
 //! Two implementations: [`SqliteStore`] (the default; WAL, `synchronous=FULL`, schema
 //! migrations) and [`MemoryStore`] (tests and throwaway runs). The decision view is not
 //! stored: it is rebuilt from [`Store::load`] at start.
@@ -31,6 +35,10 @@ pub enum StoreError {
     /// The audit log refused an append.
     #[error("audit log: {0}")]
     Audit(String),
+    /// The group commit that was to carry this audit event did not commit it (see
+    /// [`Store::append_audit`]); nothing of the batch is durable.
+    #[error("audit group commit: {0}")]
+    GroupCommit(String),
 }
 
 /// A municipality and its go-live.
@@ -301,6 +309,19 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn load(&self) -> Result<Snapshot, StoreError>;
     /// Applies a commit atomically; returns once it is durable.
     fn commit(&self, commit: Commit) -> Result<(), StoreError>;
+    /// Appends one audit event that changes no rows (a read decision, a login, a refusal);
+    /// returns once it is durable, like [`Store::commit`] of a commit holding only this
+    /// event. Concurrent calls may share one transaction (group commit), in the order they
+    /// were made; an error means this event is not in the log.
+    fn append_audit(&self, event: AuditEvent) -> Result<(), StoreError> {
+        self.commit(Commit {
+            audit: vec![event],
+            ..Commit::default()
+        })
+    }
+    /// Transactions committed since the store was opened (writes and audit batches), for
+    /// tests and metrics.
+    fn commits(&self) -> u64;
     /// A person's records of one class, oldest first.
     fn records(&self, person: u32, class: InfoClass) -> Result<Vec<RecordRow>, StoreError>;
     /// A person's consent receipts, oldest first.

@@ -2,9 +2,33 @@
 //! `synchronous=FULL` (a commit is on disk when `commit` returns), schema migrations keyed
 //! by `PRAGMA user_version`. One connection behind a mutex serialises writers; SQLite's own
 //! locking protects the file from other processes.
+//!
+//! # Group commit of audit-only events
+//!
+//! [`Store::append_audit`] (read decisions, logins, refusals: audit rows that change nothing
+//! else) does not take a transaction of its own. The caller puts its event on a queue and
+//! waits for the connection; whoever gets the connection first (the *leader*) takes every
+//! event queued so far and appends them, in queue order, in one `BEGIN IMMEDIATE … COMMIT`,
+//! each inside its own savepoint, then hands every waiter its own result before it lets the
+//! connection go. A waiter that finds its result there returns it; one that finds none leads
+//! the next batch. So while one fsync is under way the next requests gather, and N concurrent
+//! reads cost far fewer than N fsyncs, but no caller returns before the transaction holding
+//! its row has committed (`synchronous=FULL`), and a caller whose row did not commit gets an
+//! error:
+//! - an entry the audit log refuses (personal data, too large) rolls back its savepoint and
+//!   fails only its own request, as it did with a transaction of its own;
+//! - a failed `BEGIN` or `COMMIT` fails every request of the batch;
+//! - a leader that panics mid-batch leaves its followers without a result; the next leader
+//!   finds their events gone from the queue and answers them with an error rather than
+//!   pretending their rows are durable.
+//!
+//! The chain stays one ordered sequence because rows are only ever appended by the holder of
+//! the connection, inside its transaction. [`Store::commits`] counts committed transactions
+//! (writes and audit batches alike).
 
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use kiban_certs::Organisation;
 use kiban_core::id::MunicipalityCode;
@@ -81,6 +105,28 @@ pub const CHECKPOINT_EVERY: u64 = 64;
 pub struct SqliteStore {
     conn: Mutex<Connection>,
     audit: Option<AuditFiles>,
+    /// Audit-only events waiting for the next group commit (see the module docs).
+    queue: Mutex<Vec<Queued>>,
+    /// Transactions committed since the store was opened.
+    commits: AtomicU64,
+}
+
+/// An audit event waiting for a group commit, and where its result goes.
+#[derive(Debug)]
+struct Queued {
+    event: AuditEvent,
+    result: Arc<ResultSlot>,
+}
+
+/// Where a group-commit leader leaves one waiter's result.
+type ResultSlot = Mutex<Option<Result<(), StoreError>>>;
+
+fn take_result(slot: &ResultSlot) -> Option<Result<(), StoreError>> {
+    slot.lock().unwrap_or_else(PoisonError::into_inner).take()
+}
+
+fn put_result(slot: &ResultSlot, result: Result<(), StoreError>) {
+    *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
 }
 
 /// The audit log's signer and anchor, for a store backed by a data folder.
@@ -138,6 +184,8 @@ impl SqliteStore {
         Ok(SqliteStore {
             conn: Mutex::new(conn),
             audit: None,
+            queue: Mutex::new(Vec::new()),
+            commits: AtomicU64::new(0),
         })
     }
 
@@ -152,6 +200,72 @@ impl SqliteStore {
         let mut stmt = conn.prepare("PRAGMA integrity_check")?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn queue_lock(&self) -> MutexGuard<'_, Vec<Queued>> {
+        // Pushing or taking the vector cannot leave it half-changed.
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Appends `batch` in one transaction, each event in its own savepoint, and leaves every
+    /// event's result in its slot. Runs with the connection held.
+    fn group_commit(&self, conn: &mut Connection, batch: Vec<Queued>) {
+        let mut results: Vec<Result<(), StoreError>> = Vec::with_capacity(batch.len());
+        let outcome = (|| -> rusqlite::Result<()> {
+            let mut tx =
+                conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            for queued in &batch {
+                let savepoint = tx.savepoint()?;
+                match append_audit(&savepoint, &queued.event) {
+                    Ok(()) => {
+                        savepoint.commit()?;
+                        results.push(Ok(()));
+                    }
+                    // Dropping the savepoint rolls this entry back; the batch goes on.
+                    Err(e) => results.push(Err(e)),
+                }
+            }
+            tx.commit()
+        })();
+        match outcome {
+            Ok(()) => {
+                let last_at = batch.last().map(|q| q.event.at);
+                for (queued, result) in batch.iter().zip(results) {
+                    put_result(&queued.result, result);
+                }
+                self.committed(conn, last_at);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, events = batch.len(), "audit group commit failed");
+                for queued in &batch {
+                    put_result(
+                        &queued.result,
+                        Err(StoreError::GroupCommit(format!("sqlite: {e}"))),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Counts a committed transaction and signs a checkpoint every [`CHECKPOINT_EVERY`].
+    fn committed(&self, conn: &mut Connection, last_at: Option<Timestamp>) {
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        let Some(files) = &self.audit else {
+            return;
+        };
+        let n = files
+            .commits_since_checkpoint
+            .fetch_add(1, Ordering::Relaxed)
+            + 1;
+        if n >= CHECKPOINT_EVERY {
+            let at = last_at.map_or(0, ts);
+            // The write is already durable: a failed checkpoint is retried at the next
+            // cadence and reported, never turned into a failed write.
+            match crate::audit::checkpoint_now(conn, at, &files.signer, &files.anchor) {
+                Ok(_) => files.commits_since_checkpoint.store(0, Ordering::Relaxed),
+                Err(e) => tracing::error!(error = %e, "audit checkpoint failed"),
+            }
+        }
     }
 }
 
@@ -334,7 +448,7 @@ fn inbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InboxRow> {
     })
 }
 
-fn append_audit(tx: &Transaction<'_>, event: &AuditEvent) -> Result<(), StoreError> {
+fn append_audit(tx: &impl crate::audit::TxScope, event: &AuditEvent) -> Result<(), StoreError> {
     let kind: crate::audit::AuditKind = event
         .kind
         .parse()
@@ -491,24 +605,32 @@ impl Store for SqliteStore {
             )?;
         }
         tx.commit()?;
-        if let Some(files) = &self.audit {
-            let n = files
-                .commits_since_checkpoint
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-                + 1;
-            if n >= CHECKPOINT_EVERY {
-                let at = commit.audit.last().map_or(0, |e| ts(e.at));
-                // The write is already durable: a failed checkpoint is retried at the next
-                // cadence and reported, never turned into a failed write.
-                match crate::audit::checkpoint_now(&mut conn, at, &files.signer, &files.anchor) {
-                    Ok(_) => files
-                        .commits_since_checkpoint
-                        .store(0, std::sync::atomic::Ordering::Relaxed),
-                    Err(e) => tracing::error!(error = %e, "audit checkpoint failed"),
-                }
-            }
-        }
+        self.committed(&mut conn, commit.audit.last().map(|e| e.at));
         Ok(())
+    }
+
+    fn append_audit(&self, event: AuditEvent) -> Result<(), StoreError> {
+        let slot = Arc::new(ResultSlot::new(None));
+        self.queue_lock().push(Queued {
+            event,
+            result: Arc::clone(&slot),
+        });
+        let mut conn = self.lock();
+        if let Some(result) = take_result(&slot) {
+            // A leader committed (or refused) it while this caller waited.
+            return result;
+        }
+        let batch = std::mem::take(&mut *self.queue_lock());
+        self.group_commit(&mut conn, batch);
+        take_result(&slot).unwrap_or_else(|| {
+            Err(StoreError::GroupCommit(
+                "the batch carrying this audit event was abandoned before it committed".into(),
+            ))
+        })
+    }
+
+    fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
     }
 
     fn records(&self, person: u32, class: InfoClass) -> Result<Vec<RecordRow>, StoreError> {
@@ -680,5 +802,135 @@ impl Store for SqliteStore {
             )
             .optional()?;
         Ok(row)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decision(i: u64) -> AuditEvent {
+        AuditEvent {
+            at: Timestamp::from_unix_seconds(1_800_000_000 + i64::try_from(i).unwrap()),
+            kind: crate::store::audit_kind::DECISION.into(),
+            entry: serde_json::json!({"action": "read", "person": i, "decision": "permit"}),
+        }
+    }
+
+    /// Starts `events` appends on their own threads while the connection is held (as during
+    /// another commit's fsync) and returns once all are queued; the caller lets go.
+    fn queue_behind_held_connection(
+        store: &Arc<SqliteStore>,
+        events: Vec<AuditEvent>,
+    ) -> (
+        MutexGuard<'_, Connection>,
+        Vec<std::thread::JoinHandle<Result<(), StoreError>>>,
+    ) {
+        let held = store.lock();
+        let n = events.len();
+        let threads = events
+            .into_iter()
+            .map(|event| {
+                let store = Arc::clone(store);
+                std::thread::spawn(move || store.append_audit(event))
+            })
+            .collect();
+        while store.queue_lock().len() < n {
+            std::thread::yield_now();
+        }
+        (held, threads)
+    }
+
+    fn verified(dir: &Path) -> crate::audit::VerifyReport {
+        let report = crate::audit::verify_data_dir(dir).unwrap();
+        assert!(report.is_ok(), "{report}");
+        report
+    }
+
+    #[test]
+    fn audit_events_queued_behind_a_commit_share_one_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        let before = store.commits();
+        let (held, threads) = queue_behind_held_connection(&store, (0..16).map(decision).collect());
+        assert_eq!(
+            store.commits(),
+            before,
+            "nothing commits while the connection is held"
+        );
+        drop(held);
+        for t in threads {
+            t.join().unwrap().unwrap();
+        }
+        assert_eq!(
+            store.commits(),
+            before + 1,
+            "one transaction carried all sixteen"
+        );
+        for i in 0..16 {
+            assert_eq!(
+                store
+                    .audit_for_person(u32::try_from(i).unwrap())
+                    .unwrap()
+                    .len(),
+                1
+            );
+        }
+        store
+            .checkpoint(Timestamp::from_unix_seconds(1_800_000_100))
+            .unwrap();
+        assert_eq!(verified(dir.path()).rows_checked, 16);
+    }
+
+    #[test]
+    fn a_refused_event_fails_alone_and_its_batch_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        let mut events: Vec<_> = (0..5).map(decision).collect();
+        // Larger than the audit log takes: refused by `append`, inside the batch.
+        events[2].entry = serde_json::json!({"action": "read", "person": 2,
+            "pad": "x".repeat(crate::audit::MAX_ENTRY_BYTES)});
+        let (held, threads) = queue_behind_held_connection(&store, events);
+        drop(held);
+        let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        for (i, result) in results.iter().enumerate() {
+            match result {
+                Err(StoreError::Audit(_)) if i == 2 => {}
+                Ok(()) if i != 2 => {}
+                other => panic!("event {i}: {other:?}"),
+            }
+        }
+        assert_eq!(store.commits(), 1);
+        assert!(store.audit_for_person(2).unwrap().is_empty());
+        assert_eq!(store.audit_for_person(3).unwrap().len(), 1);
+        store
+            .checkpoint(Timestamp::from_unix_seconds(1_800_000_100))
+            .unwrap();
+        assert_eq!(verified(dir.path()).rows_checked, 4);
+    }
+
+    #[test]
+    fn a_failed_group_commit_fails_every_event_of_the_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        let (held, threads) = queue_behind_held_connection(&store, (0..3).map(decision).collect());
+        // Another connection takes the write lock, so the batch's BEGIN IMMEDIATE fails
+        // (after the busy timeout, set short here).
+        held.busy_timeout(std::time::Duration::from_millis(50))
+            .unwrap();
+        let other = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        drop(held);
+        for t in threads {
+            assert!(
+                matches!(t.join().unwrap(), Err(StoreError::GroupCommit(_))),
+                "no event may be reported durable"
+            );
+        }
+        other.execute_batch("ROLLBACK").unwrap();
+        assert_eq!(store.commits(), 0);
+        for i in 0..3 {
+            assert!(store.audit_for_person(i).unwrap().is_empty());
+        }
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use kiban_core::decide::{Decision, Principal, Request, decide};
+use kiban_core::decide::{Decision, DenyReason, Principal, Request, decide, may_register};
 use kiban_core::geo::Municipality;
 use kiban_core::id::MunicipalityCode;
 use kiban_core::rules::Rules;
@@ -28,6 +28,15 @@ pub(crate) struct StepOutcome {
     pub actual: String,
     /// Whether it is as expected (actions: whether they could be applied).
     pub passed: bool,
+}
+
+/// Why an action step was not applied in the named world.
+#[derive(Debug)]
+enum NotApplied {
+    /// The core refused it, as the platform would (`refused: <code>`, as in wire mode).
+    Refused(DenyReason),
+    /// It does not fit the world (no such registration, no consent to withdraw, …).
+    Invalid(String),
 }
 
 /// The named world of one variant.
@@ -161,7 +170,10 @@ impl NamedWorld {
                         expected: "applied".to_owned(),
                         actual: match &result {
                             Ok(()) => "applied".to_owned(),
-                            Err(e) => format!("not applied: {e}"),
+                            Err(NotApplied::Refused(reason)) => {
+                                format!("refused: {}", reason.code())
+                            }
+                            Err(NotApplied::Invalid(why)) => format!("not applied: {why}"),
                         },
                         passed: result.is_ok(),
                     }
@@ -173,16 +185,23 @@ impl NamedWorld {
         out
     }
 
-    fn act(&mut self, action: &Action, now: Timestamp) -> Result<(), String> {
+    fn act(&mut self, action: &Action, now: Timestamp) -> Result<(), NotApplied> {
         let v = &mut self.view;
-        let e = |e: kiban_core::view::ViewError| e.to_string();
+        let e = |e: kiban_core::view::ViewError| NotApplied::Invalid(e.to_string());
         if action.is_wire_only() {
             // The loader refuses wire-only actions in model mode.
-            return Err("wire-only action".to_owned());
+            return Err(NotApplied::Invalid("wire-only action".to_owned()));
         }
         match *action {
-            Action::Register { office, person }
-            | Action::RegisterWithoutCard { office, person } => v
+            Action::Register { office, person } => {
+                let (office, credential) = self.offices[office];
+                let subject = self.people[person];
+                may_register(v, Principal::Office { office, credential }, subject, now)
+                    .map_err(NotApplied::Refused)?;
+                v.register(subject, office, Registration::at(now))
+                    .map_err(e)
+            }
+            Action::RegisterWithoutCard { office, person } => v
                 .register(
                     self.people[person],
                     self.offices[office].0,
@@ -218,7 +237,9 @@ impl NamedWorld {
                 let id = self.people[person];
                 let consent = v.person(id).map_err(e)?.consent;
                 if consent.given_at > now || consent.withdrawn_at <= now {
-                    return Err("no consent in force to withdraw".to_owned());
+                    return Err(NotApplied::Invalid(
+                        "no consent in force to withdraw".to_owned(),
+                    ));
                 }
                 v.set_consent(id, consent.withdrawn(now)).map_err(e)
             }
@@ -238,14 +259,16 @@ impl NamedWorld {
                     Some(stay) if stay.until == Timestamp::MAX => {
                         v.set_stay(id, Some(Stay { until: now, ..stay })).map_err(e)
                     }
-                    _ => Err("no open stay to end".to_owned()),
+                    _ => Err(NotApplied::Invalid("no open stay to end".to_owned())),
                 }
             }
             Action::StaffLeaves { .. }
             | Action::RetireTerminal { .. }
             | Action::RenewTerminal { .. }
             | Action::RegisterRepresentative { .. }
-            | Action::EndRepresentative { .. } => Err("wire-only action".to_owned()),
+            | Action::EndRepresentative { .. } => {
+                Err(NotApplied::Invalid("wire-only action".to_owned()))
+            }
         }
     }
 }

@@ -35,3 +35,59 @@ fn every_library_scenario_passes_at_a_small_scale() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// The named world asks the core's registration gate (`may_register`) like the platform
+/// does, so a card verification before the insurer is live is refused in model mode too
+/// (it used to be applied in model mode and refused over the wire).
+#[test]
+fn model_mode_refuses_a_registration_before_the_insurer_is_live_like_the_platform() {
+    let text = r#"
+[scenario]
+name = "register-before-go-live"
+mode = "model"
+seed = 1
+start = "2026-10-01"
+end = "2026-12-31"
+
+[world]
+municipalities = ["141003"]
+scale = 0
+
+[[world.office]]
+name = "cm"
+role = "care-management"
+municipality = "141003"
+
+[[world.person]]
+name = "p"
+insurer = "141003"
+
+[rollout]
+generator = "explicit"
+dates = { "141003" = "2026-11-01" }
+
+[[step]]
+at = "2026-10-15"
+action = "register"
+office = "cm"
+person = "p"
+
+[[step]]
+at = "2026-11-01"
+action = "register"
+office = "cm"
+person = "p"
+"#;
+    let scenario = Scenario::from_toml(text, "register-before-go-live").unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let outcome = run(&scenario, &RunOptions::new(out.path())).unwrap();
+    let actual: Vec<(&str, bool)> = outcome
+        .verdicts
+        .iter()
+        .map(|v| (v.actual.as_str(), v.passed))
+        .collect();
+    assert_eq!(
+        actual,
+        [("refused: insurer-not-live", false), ("applied", true)]
+    );
+}

@@ -258,6 +258,27 @@ pub fn standing(
     Ok(resolved.role)
 }
 
+/// Whether an office may register `subject` (identity verification at the office) at `now`:
+/// its [`standing`] towards the person, except that not being registered — never, no longer,
+/// or lapsed — is exactly what a registration cures. The platform's card verification and the
+/// scenario engine's named world both ask this, so the registration gate exists once.
+pub fn may_register(
+    view: &View,
+    principal: Principal,
+    subject: PersonId,
+    now: Timestamp,
+) -> Result<(), DenyReason> {
+    match standing(view, principal, subject, now) {
+        Ok(_)
+        | Err(
+            DenyReason::NotRegistered
+            | DenyReason::RegistrationEnded
+            | DenyReason::RegistrationLapsed,
+        ) => Ok(()),
+        Err(reason) => Err(reason),
+    }
+}
+
 /// What the principal resolved to: its role and, for offices, the office.
 struct Resolved {
     role: Role,

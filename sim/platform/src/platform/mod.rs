@@ -15,7 +15,9 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 use axum::http::StatusCode;
 use kiban_certs::{ClientIdentity, Clock, Organisation, Serial};
-use kiban_core::decide::{Decision, DenyReason, Principal, Request, decide, standing};
+use kiban_core::decide::{
+    Decision, DenyReason, Principal, Request, decide, may_register, standing,
+};
 use kiban_core::id::{InsuredNumber, InsurerNumber, MunicipalityCode};
 use kiban_core::rules::{Access, Rules};
 use kiban_core::time::{Date, Timestamp};
@@ -926,15 +928,7 @@ impl Platform {
             }
         };
         let principal = self.principal(&mut world, caller)?;
-        match standing(&world.view, principal, person, now) {
-            Ok(_)
-            | Err(
-                DenyReason::NotRegistered
-                | DenyReason::RegistrationEnded
-                | DenyReason::RegistrationLapsed,
-            ) => {}
-            Err(reason) => return Err(ApiError::denied(reason)),
-        }
+        may_register(&world.view, principal, person, now).map_err(ApiError::denied)?;
         let Principal::Office { office, .. } = principal else {
             return Err(ApiError::internal(&"office principal expected"));
         };

@@ -21,7 +21,7 @@ use kiban_core::decide::{
 use kiban_core::id::{InsuredNumber, InsurerNumber, MunicipalityCode};
 use kiban_core::rules::{Access, Rules};
 use kiban_core::time::{Date, Timestamp};
-use kiban_core::view::{Consent, Holder, PersonId, Registration};
+use kiban_core::view::{Consent, CredentialId, Holder, PersonId, Registration};
 use kiban_core::vocab::{InfoClass, Role};
 use ring::rand::{SecureRandom, SystemRandom};
 use serde_json::json;
@@ -1117,11 +1117,9 @@ impl Platform {
             .ok_or_else(|| ApiError::denied(DenyReason::UnknownSubject))
     }
 
-    /// The core principal for a caller, adding its certificate to the view on first sight
-    /// and marking it revoked when the revocation check says so.
-    fn principal(&self, world: &mut World, caller: &Caller) -> Result<Principal, ApiError> {
-        let id = &caller.identity;
-        let holder = match caller.org() {
+    /// Who the caller's organisation is in the view (read-only).
+    fn holder(world: &World, caller: &Caller) -> Result<Holder, ApiError> {
+        Ok(match caller.org() {
             Organisation::Municipality(code) => Holder::Municipality(
                 *world
                     .municipalities
@@ -1136,7 +1134,14 @@ impl Platform {
                     .0,
             ),
             Organisation::None => Holder::Operator,
-        };
+        })
+    }
+
+    /// The core principal for a caller, adding its certificate to the view on first sight
+    /// and marking it revoked when the revocation check says so.
+    fn principal(&self, world: &mut World, caller: &Caller) -> Result<Principal, ApiError> {
+        let id = &caller.identity;
+        let holder = Self::holder(world, caller)?;
         let credential = world
             .credential(holder, &id.serial, id.not_before, id.not_after)
             .map_err(|e| ApiError::internal(&e))?;
@@ -1146,14 +1151,36 @@ impl Platform {
                 .revoke_credential(credential, self.now())
                 .map_err(|e| ApiError::internal(&e))?;
         }
-        Ok(match holder {
+        Ok(Self::principal_of(holder, credential))
+    }
+
+    fn principal_of(holder: Holder, credential: CredentialId) -> Principal {
+        match holder {
             Holder::Office(office) => Principal::Office { office, credential },
             Holder::Municipality(municipality) => Principal::Municipality {
                 municipality,
                 credential,
             },
             Holder::Operator => Principal::Operator { credential },
-        })
+        }
+    }
+
+    /// The principal of a caller whose certificate the view already knows and whose
+    /// revocation (if any) it already holds — the common case, which needs only the read
+    /// lock. `None`: the write path must add or revoke the credential first.
+    fn known_principal(
+        &self,
+        world: &World,
+        caller: &Caller,
+    ) -> Option<Result<Principal, ApiError>> {
+        if caller.role() == Role::Person {
+            return None;
+        }
+        let credential = *world.credentials.get(&caller.identity.serial)?;
+        if self.revoked(&caller.identity.serial) {
+            return None;
+        }
+        Some(Self::holder(world, caller).map(|holder| Self::principal_of(holder, credential)))
     }
 
     /// Reads one class of a person's information: decided by the core, always audited.
@@ -1168,17 +1195,36 @@ impl Platform {
             Self::require_staff(caller)?;
         }
         let now = self.now();
-        let (decision, person) = {
-            let mut world = self.write_world();
+        let decide_as = |world: &World, principal: Principal| {
             let person = world.persons.get(&(insurer, insured)).copied();
-            let subject = person.unwrap_or(PersonId(u32::MAX));
-            let principal = self.principal_towards(&mut world, caller, subject)?;
             let request = Request {
                 principal,
-                subject,
+                subject: person.unwrap_or(PersonId(u32::MAX)),
                 class,
             };
             (self.applied(decide(&world.view, &request, now)), person)
+        };
+        // Reads share the world: only a first-seen or newly revoked certificate (or a
+        // portal holder) takes the write lock.
+        let fast = {
+            let world = self.read_world();
+            match self.known_principal(&world, caller) {
+                Some(principal) => Some(decide_as(&world, principal?)),
+                None => None,
+            }
+        };
+        let (decision, person) = match fast {
+            Some(decided) => decided,
+            None => {
+                let mut world = self.write_world();
+                let subject = world
+                    .persons
+                    .get(&(insurer, insured))
+                    .copied()
+                    .unwrap_or(PersonId(u32::MAX));
+                let principal = self.principal_towards(&mut world, caller, subject)?;
+                decide_as(&world, principal)
+            }
         };
         let entry = json!({"action": "read", "by": caller.actor(), "person": person.map(|p| p.0), "class": class.as_str(), "decision": decision.code()});
         if decision.is_permit() || !self.config.faults.has(Fault::DenialsNotAudited) {

@@ -123,3 +123,199 @@ fn scenario_run_refuses_an_unknown_key_with_its_line_and_exits_2() {
         "{stderr}"
     );
 }
+
+const HEALTH_SCRIPT: &str = "format = \"kiban-observe-script/1\"\n\n[[expect]]\nid = \"health\"\nroute = \"GET /healthz\"\n";
+
+#[test]
+fn conformance_observe_without_a_client_reports_the_unmet_expectation_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("health.toml");
+    std::fs::write(&script, HEALTH_SCRIPT).unwrap();
+    let out = dir.path().join("observe");
+    let (code, stdout, stderr) = kiban(&[
+        "conformance",
+        "observe",
+        "--role",
+        "care-office",
+        "--listen",
+        "127.0.0.1:0",
+        "--script",
+        script.to_str().unwrap(),
+        "--duration",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("observing role care-management (1470100015) at https://127.0.0.1:"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("ended after the duration"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL  SCR-01 health: at least 1 exchange(s) of GET /healthz"),
+        "{stdout}"
+    );
+    for file in [
+        "connection.toml",
+        "conformance.json",
+        "conformance.junit.xml",
+        "exchanges.jsonl",
+    ] {
+        assert!(out.join(file).is_file(), "{file}");
+    }
+    let connection = std::fs::read_to_string(out.join("connection.toml")).unwrap();
+    assert!(connection.contains("admin_password"), "{connection}");
+
+    let (code, _, stderr) = kiban(&["conformance", "observe", "--role", "operator"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("cannot be observed"), "{stderr}");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, HEALTH_SCRIPT.replace("/healthz", "/nowhere")).unwrap();
+    let (code, _, stderr) = kiban(&[
+        "conformance",
+        "observe",
+        "--role",
+        "municipality",
+        "--listen",
+        "127.0.0.1:0",
+        "--script",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("GET /nowhere is not a route"), "{stderr}");
+}
+
+#[test]
+fn conformance_observe_ends_with_exit_0_when_a_client_completes_the_script() {
+    use kiban_certs::ClientCredentials;
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("health.toml");
+    std::fs::write(&script, HEALTH_SCRIPT).unwrap();
+    let out = dir.path().join("observe");
+    let child = Command::new(env!("CARGO_BIN_EXE_kiban"))
+        .args([
+            "conformance",
+            "observe",
+            "--role",
+            "municipality",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .arg("--script")
+        .arg(&script)
+        .args(["--duration", "30", "--out"])
+        .arg(&out)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The connection file appears once the platform listens.
+    let file = out.join("connection.toml");
+    let started = std::time::Instant::now();
+    while !file.is_file() && started.elapsed() < std::time::Duration::from_secs(20) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // Written in one call; wait until it is complete.
+    let text = loop {
+        let text = std::fs::read_to_string(&file).unwrap();
+        if text.contains("[[terminals]]") && text.ends_with(".key.pem\"\n") {
+            break text;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{text}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let connection: toml::Table = toml::from_str(&text).unwrap();
+    let base = connection["base_url"].as_str().unwrap();
+    let addr: std::net::SocketAddr = base.trim_start_matches("https://").parse().unwrap();
+    let terminal = &connection["terminals"][0];
+    let credentials = ClientCredentials {
+        chain: CertificateDer::pem_file_iter(out.join(terminal["chain"].as_str().unwrap()))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect(),
+        key: PrivateKeyDer::from_pem_file(out.join(terminal["key"].as_str().unwrap())).unwrap(),
+    };
+    let root =
+        CertificateDer::from_pem_file(out.join(connection["server_ca"].as_str().unwrap())).unwrap();
+    let clock = std::sync::Arc::new(kiban_certs::ManualClock::new(
+        kiban_conformance::reference::ReferenceOptions::default().start,
+    ));
+    let config = kiban_certs::tls::client_config(&root, credentials, clock).unwrap();
+    let client = kiban_conformance::http::Client::new(
+        "vendor",
+        addr,
+        connection["server_name"].as_str().unwrap(),
+        config,
+        std::time::Duration::from_secs(10),
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let status = runtime.block_on(client.send(&kiban_conformance::http::Req::get("/healthz")));
+    assert_eq!(status.status(), 200);
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("ended when the script was complete"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 exchange(s)"), "{stdout}");
+}
+
+#[test]
+fn scenario_run_runs_a_wire_scenario_checks_its_baseline_and_names_a_failing_step() {
+    let scenarios = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios");
+    let file = format!("{scenarios}/cross-municipality-yokohama-kawasaki-wire.toml");
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = out.path().to_str().unwrap();
+    let (code, stdout, stderr) = kiban(&["scenario", "run", &file, "--out", out_dir]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("10/10 expectations passed"), "{stdout}");
+    let report = out.path().join("cross-municipality-yokohama-kawasaki-wire");
+    assert!(report.join("report.md").is_file() && report.join("steps.json").is_file());
+    // A fresh run matches what it just wrote (the run is deterministic).
+    let (code, stdout, _) = kiban(&["scenario", "run", &file, "--out", out_dir, "--check"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(!stdout.contains("STALE"), "{stdout}");
+
+    // A wrong expectation exits 1 and names the step, expected and actual.
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("expect = \"not-registered\"", "expect = \"permit\"");
+    let wrong = out.path().join("wrong.toml");
+    std::fs::write(&wrong, text).unwrap();
+    let (code, stdout, _) = kiban(&["scenario", "run", wrong.to_str().unwrap(), "--out", out_dir]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("step 8 [baseline] decide kawasaki-care-management reads insurance-card of yokohama-resident at 2027-04-01"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("expected permit, got not-registered"),
+        "{stdout}"
+    );
+
+    // What a wire run cannot do is refused at load, with the line (exit 2).
+    let metric = format!(
+        "{}\n[[step]]\nat = \"2027-02\"\nmetric = \"relationships\"\nat-least = 1\n",
+        std::fs::read_to_string(&file).unwrap()
+    );
+    std::fs::write(&wrong, &metric).unwrap();
+    let (code, _, stderr) = kiban(&["scenario", "run", wrong.to_str().unwrap(), "--out", out_dir]);
+    assert_eq!(code, 2, "{stderr}");
+    let line = metric.lines().count() - 3;
+    assert!(
+        stderr.contains(&format!(
+            "wrong.toml:{line}: step 11: metric steps need the national model"
+        )),
+        "{stderr}"
+    );
+}

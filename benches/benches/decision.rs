@@ -6,6 +6,7 @@
 //! KIBAN_BENCH_FULL=1 cargo bench -p kiban-benches --bench decision   # and 7·10^6 (about 3 GB)
 //! KIBAN_BENCH_PERSONS=7000000 cargo bench -p kiban-benches --bench decision  # only these sizes
 //! cargo bench -p kiban-benches --bench decision -- --test        # every body once, 10^4 only (CI)
+//! KIBAN_BENCH_QUICK=1 cargo bench -p kiban-benches --bench decision  # 10^4 only (perf-report --quick)
 //! ```
 //!
 //! **Groups.** `decision/corpus/<engine>/<persons>`: each engine answers the corpus
@@ -117,11 +118,15 @@ fn main() {
 }
 
 /// Criterion's own rule: test mode unless run by `cargo bench` without `--test`. Listing
-/// also needs no large world.
+/// also needs no large world, and neither does the quick run (`KIBAN_BENCH_QUICK=1`, from
+/// `perf-report --run --quick`).
 fn quick_mode() -> bool {
     let args: Vec<String> = std::env::args().collect();
     let has = |flag: &str| args.iter().any(|a| a == flag);
-    has("--test") || has("--list") || !has("--bench")
+    has("--test")
+        || has("--list")
+        || !has("--bench")
+        || std::env::var("KIBAN_BENCH_QUICK").is_ok_and(|v| v == "1")
 }
 
 fn sizes(quick: bool) -> Vec<usize> {

@@ -36,7 +36,8 @@
 //! - Calendar-month lapse and expiry instants, which neither Cedar nor Rego can compute, are
 //!   derived with kiban-core's public `lapse_instant` and `consent_expiry` while a peer's
 //!   input is built: before timing in the engine-only arms, inside it in the per-request
-//!   arms. This favours the peers in the engine-only arms (kiban computes them per decision).
+//!   arms. kiban's view computes the same instants when a row is inserted or changed, so
+//!   neither side pays calendar arithmetic per decision in the engine-only arms.
 //! - `cedar-engine-only` is Cedar's published method: the `Request` and the entity slice
 //!   (`Entities`, transitive closure computed) of every entry are built before timing; the
 //!   timed call is `Authorizer::is_authorized` (which clones the `Request` internally).

@@ -371,7 +371,14 @@ pub fn render(inputs: &Inputs) -> String {
             persons(largest)
         );
     }
-    notes_section(w, &keep_alive, &inputs.latency, &inputs.national);
+    notes_section(
+        w,
+        &corpus,
+        &random,
+        &keep_alive,
+        &inputs.latency,
+        &inputs.national,
+    );
     corpus_section(w, &corpus);
     random_section(w, &corpus, &random);
     policy_section(w, &policy);
@@ -776,11 +783,28 @@ fn latency_of<'a>(
 
 fn notes_section(
     w: &mut String,
+    corpus: &[&Measurement],
+    random: &[&Measurement],
     keep_alive: &[&Measurement],
     latency: &[LatencyRecord],
     national: &[NationalRecord],
 ) {
     let mut notes = Vec::new();
+    let national_size = Some(NATIONAL_PERSONS);
+    if let Some(r) = find(random, "kiban", national_size)
+        && r.median_ns > TARGET_MEDIAN_NS
+    {
+        let cached = find(corpus, "kiban", national_size).map_or(String::new(), |c| {
+            format!(
+                " On the corpus, whose rows stay in cache, the same world decides in {}.",
+                format_ns(c.median_ns)
+            )
+        });
+        notes.push(format!(
+            "**Decision on uniformly random requests at 7·10⁶ persons: {}, target {TARGET_MEDIAN_NS} ns not met.** Each request lands on a person's row that is not in any cache, so the decision waits for at least one main-memory access (the person's 64-byte hot row; a registration beyond the first four costs a second).{cached} Overlapping the misses of several requests (a batched `decide` with prefetching) is not built.",
+            format_ns(r.median_ns)
+        ));
+    }
     let k = Some(THROUGHPUT_CONNECTIONS);
     let floor = find(keep_alive, "floor", k);
     let memory = find(keep_alive, "endpoint-memory", k);

@@ -675,7 +675,10 @@ mod tests {
         assert_eq!(r.retry_after, Some(Duration::from_secs(2)));
         let r = Refusal::from_response(503, None, b"")
             .with_retry_after(Some("Wed, 21 Oct 2026 07:28:00 GMT"));
-        assert_eq!(r.retry_after, None, "an HTTP-date falls back to the back-off");
+        assert_eq!(
+            r.retry_after, None,
+            "an HTTP-date falls back to the back-off"
+        );
         let r = Refusal::from_response(400, None, &[0xff; 600]);
         assert_eq!(r.detail.chars().count(), 500);
         assert!(!r.is_retryable());

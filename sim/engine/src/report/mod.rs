@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use crate::error::EngineError;
 use crate::metrics::{Metric, format_value};
 use crate::params::ASSUMED;
+use crate::report::labels::Lang;
 use crate::run::{Results, RunOptions};
 use crate::scenario::{Chart, Scenario, Scope, StepKind};
 
@@ -405,17 +406,7 @@ fn markdown(
     }
 
     // Inputs.
-    let _ = writeln!(md, "## {}\n", l.pick("Inputs", "入力"));
-    let _ = writeln!(
-        md,
-        "| {} | {} |\n|---|---|",
-        l.pick("item", "項目"),
-        l.pick("value", "値")
-    );
-    let commit = options
-        .git_commit
-        .clone()
-        .unwrap_or_else(|| l.pick("not given", "指定なし").to_owned());
+    let commit = inputs_heading(&mut md, l, options);
     let rows = [
         (
             l.pick("scenario file", "シナリオ"),
@@ -453,21 +444,10 @@ fn markdown(
                 .join(", "),
         ),
     ];
-    for (k, v) in rows {
-        let _ = writeln!(md, "| {k} | {v} |");
-    }
-    md.push('\n');
+    key_value_rows(&mut md, rows);
 
     // Verdicts.
-    let passed = r.verdicts.iter().filter(|v| v.passed).count();
-    let failed = r.verdicts.len() - passed;
-    let _ = writeln!(md, "## {}\n", l.pick("Expectations", "期待値の判定"));
-    let _ = writeln!(
-        md,
-        "{passed} {}, {failed} {}\n",
-        l.pick("passed", "合格"),
-        l.pick("failed", "不合格")
-    );
+    expectations_heading(&mut md, l, r.verdicts.iter().map(|v| v.passed));
     if !r.verdicts.is_empty() {
         let _ = writeln!(
             md,
@@ -481,11 +461,7 @@ fn markdown(
             l.pick("verdict", "判定"),
         );
         for v in &r.verdicts {
-            let verdict = if v.passed {
-                l.pick("pass", "合格")
-            } else {
-                l.pick("FAIL", "不合格")
-            };
+            let verdict = verdict_word(l, v.passed);
             let subject = if v.note.is_empty() {
                 v.subject.clone()
             } else {
@@ -739,4 +715,58 @@ fn markdown(
         md.push('\n');
     }
     md
+}
+
+/// The "Inputs" heading and table head of a report; returns the commit cell.
+fn inputs_heading(md: &mut String, l: Lang, options: &RunOptions) -> String {
+    let _ = writeln!(md, "## {}\n", l.pick("Inputs", "入力"));
+    let _ = writeln!(
+        md,
+        "| {} | {} |\n|---|---|",
+        l.pick("item", "項目"),
+        l.pick("value", "値")
+    );
+    options
+        .git_commit
+        .clone()
+        .unwrap_or_else(|| l.pick("not given", "指定なし").to_owned())
+}
+
+/// The rows of a two-column table, then a blank line.
+fn key_value_rows<K: std::fmt::Display, V: std::fmt::Display>(
+    md: &mut String,
+    rows: impl IntoIterator<Item = (K, V)>,
+) {
+    for (k, v) in rows {
+        let _ = writeln!(md, "| {k} | {v} |");
+    }
+    md.push('\n');
+}
+
+/// The "Expectations" heading with how many passed and failed.
+fn expectations_heading(md: &mut String, l: Lang, verdicts: impl Iterator<Item = bool>) {
+    let (mut passed, mut failed) = (0usize, 0usize);
+    for ok in verdicts {
+        if ok {
+            passed += 1;
+        } else {
+            failed += 1;
+        }
+    }
+    let _ = writeln!(md, "## {}\n", l.pick("Expectations", "期待値の判定"));
+    let _ = writeln!(
+        md,
+        "{passed} {}, {failed} {}\n",
+        l.pick("passed", "合格"),
+        l.pick("failed", "不合格")
+    );
+}
+
+/// The verdict cell of an expectation.
+fn verdict_word(l: Lang, passed: bool) -> &'static str {
+    if passed {
+        l.pick("pass", "合格")
+    } else {
+        l.pick("FAIL", "不合格")
+    }
 }

@@ -13,7 +13,10 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use super::{KIBAN_VERSION, to_json, write_file};
+use super::{
+    KIBAN_VERSION, expectations_heading, inputs_heading, key_value_rows, to_json, verdict_word,
+    write_file,
+};
 use crate::error::EngineError;
 use crate::report::labels::Lang;
 use crate::run::RunOptions;
@@ -149,17 +152,7 @@ fn markdown(scenario: &Scenario, options: &RunOptions, r: &WireResults, l: Lang)
     }
 
     // Inputs.
-    let _ = writeln!(md, "## {}\n", l.pick("Inputs", "入力"));
-    let _ = writeln!(
-        md,
-        "| {} | {} |\n|---|---|",
-        l.pick("item", "項目"),
-        l.pick("value", "値")
-    );
-    let commit = options
-        .git_commit
-        .clone()
-        .unwrap_or_else(|| l.pick("not given", "指定なし").to_owned());
+    let commit = inputs_heading(&mut md, l, options);
     let rows = [
         (
             l.pick("scenario file", "シナリオ"),
@@ -193,21 +186,10 @@ fn markdown(scenario: &Scenario, options: &RunOptions, r: &WireResults, l: Lang)
         ),
         (l.pick("commit", "コミット"), commit),
     ];
-    for (k, v) in rows {
-        let _ = writeln!(md, "| {k} | {v} |");
-    }
-    md.push('\n');
+    key_value_rows(&mut md, rows);
 
     // Expectations and the step table.
-    let passed = r.steps.iter().filter(|s| s.passed).count();
-    let failed = r.steps.len() - passed;
-    let _ = writeln!(md, "## {}\n", l.pick("Expectations", "期待値の判定"));
-    let _ = writeln!(
-        md,
-        "{passed} {}, {failed} {}\n",
-        l.pick("passed", "合格"),
-        l.pick("failed", "不合格")
-    );
+    expectations_heading(&mut md, l, r.steps.iter().map(|s| s.passed));
     if !r.steps.is_empty() {
         let _ = writeln!(
             md,
@@ -224,11 +206,7 @@ fn markdown(scenario: &Scenario, options: &RunOptions, r: &WireResults, l: Lang)
             l.pick("note", "注記"),
         );
         for s in &r.steps {
-            let verdict = if s.passed {
-                l.pick("pass", "合格")
-            } else {
-                l.pick("FAIL", "不合格")
-            };
+            let verdict = verdict_word(l, s.passed);
             let _ = writeln!(
                 md,
                 "| {} | {} | {} | {} | {} | `{}` | {} | {} | {verdict} | {} |",
